@@ -1,0 +1,141 @@
+"""The firm file (一企一档): identity, names, status, park membership, tags and contacts, effective-dated."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, TimestampMixin
+
+
+def label(text: str) -> dict[str, str]:
+    """Column info carrying the Chinese label the change history shows."""
+    return {"label": text}
+
+
+class FirmStatus(StrEnum):
+    active = "active"
+    moved_out = "moved_out"
+    deregistered = "deregistered"
+    revoked = "revoked"
+
+
+FIRM_STATUS_LABELS = {
+    FirmStatus.active: "存续",
+    FirmStatus.moved_out: "迁出",
+    FirmStatus.deregistered: "注销",
+    FirmStatus.revoked: "吊销",
+}
+
+# Labels beside the ladder that officers attach to a firm.
+KNOWN_TAGS = ["链主", "瞪羚", "上市", "拟上市", "领军企业", "潜力企业", "授信白名单", "入孵企业"]
+
+
+class Firm(TimestampMixin, Base):
+    __tablename__ = "firms"
+    __audited__ = True
+    __label__ = "企业档案"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), index=True, info=label("企业名称"))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True, info=label("统一社会信用代码"))
+    founded_on: Mapped[date | None] = mapped_column(Date, info=label("成立日期"))
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"), info=label("注册地"))
+    address: Mapped[str | None] = mapped_column(String(256), info=label("地址"))
+    status: Mapped[FirmStatus] = mapped_column(
+        String(16), default=FirmStatus.active, index=True, info=label("经营状态")
+    )
+    status_since: Mapped[date | None] = mapped_column(Date, info=label("状态日期"))
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True), index=True, info=label("服务专员")
+    )
+    # Lower-cased name, former names and USCC: the one column the search box matches.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    names: Mapped[list[FirmName]] = relationship(lazy="raise", order_by="FirmName.valid_from")
+    memberships: Mapped[list[Membership]] = relationship(lazy="raise", order_by="Membership.valid_from")
+    tags: Mapped[list[FirmTag]] = relationship(lazy="raise")
+    contacts: Mapped[list[Contact]] = relationship(lazy="raise")
+    status_periods: Mapped[list[FirmStatusPeriod]] = relationship(
+        lazy="raise", order_by="FirmStatusPeriod.valid_from"
+    )
+
+
+class FirmName(Base):
+    """Every name a firm has had; those with `valid_to` are former names (曾用名)."""
+
+    __tablename__ = "firm_names"
+    __audited__ = True
+    __label__ = "名称"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128), info=label("名称"))
+    valid_from: Mapped[date | None] = mapped_column(Date, info=label("起"))
+    valid_to: Mapped[date | None] = mapped_column(Date, info=label("止"))
+
+
+class FirmStatusPeriod(Base):
+    __tablename__ = "firm_status_periods"
+    __audited__ = True
+    __label__ = "经营状态"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    status: Mapped[FirmStatus] = mapped_column(String(16), info=label("经营状态"))
+    valid_from: Mapped[date | None] = mapped_column(Date, info=label("起"))
+    valid_to: Mapped[date | None] = mapped_column(Date, info=label("止"))
+
+
+class Membership(Base):
+    """Where a firm sits: park, functional area, carrier and industry for a period (valid_to inclusive)."""
+
+    __tablename__ = "memberships"
+    __audited__ = True
+    __label__ = "园区归属"
+    __table_args__ = (
+        Index("ix_memberships_current", "park_code", "valid_to"),
+        Index("ix_memberships_firm_current", "firm_id", "valid_to"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))
+    park_code: Mapped[str] = mapped_column(ForeignKey("parks.code"), info=label("园区"))
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True, info=label("功能区"))
+    carrier_code: Mapped[str | None] = mapped_column(ForeignKey("carriers.code"), info=label("载体"))
+    industry_code: Mapped[str | None] = mapped_column(
+        ForeignKey("industries.code"), index=True, info=label("行业")
+    )
+    valid_from: Mapped[date] = mapped_column(Date, info=label("起"))
+    valid_to: Mapped[date | None] = mapped_column(Date, info=label("止"))
+
+
+class FirmTag(Base):
+    __tablename__ = "firm_tags"
+    __audited__ = True
+    __label__ = "标签"
+    __table_args__ = (Index("ix_firm_tags_tag_firm", "tag", "firm_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    tag: Mapped[str] = mapped_column(String(32), info=label("标签"))
+    valid_from: Mapped[date | None] = mapped_column(Date, info=label("起"))
+    valid_to: Mapped[date | None] = mapped_column(Date, info=label("止"))
+
+
+class Contact(Base):
+    """A firm's contact person. Phone and ID number are personal data (PIPL): masked unless permitted."""
+
+    __tablename__ = "contacts"
+    __audited__ = True
+    __label__ = "联系人"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64), info=label("姓名"))
+    title: Mapped[str | None] = mapped_column(String(64), info=label("职务"))
+    phone: Mapped[str | None] = mapped_column(String(32), info={"label": "电话", "personal": True})
+    id_number: Mapped[str | None] = mapped_column(String(32), info={"label": "身份证号", "personal": True})
+    email: Mapped[str | None] = mapped_column(String(128), info=label("邮箱"))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False, info=label("主要联系人"))

@@ -1,0 +1,90 @@
+"""Recognitions (认定/入库/复核) of a tier, and the evidence files behind them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, TimestampMixin, UTCDateTime, utcnow
+from app.firms.models import label
+from app.tiers.codes import Tier
+
+
+class RecognitionKind(StrEnum):
+    first = "first"
+    renewal = "renewal"
+    review = "review"
+    moved_in = "moved_in"
+
+
+RECOGNITION_KIND_LABELS = {
+    RecognitionKind.first: "首次认定",
+    RecognitionKind.renewal: "重新认定",
+    RecognitionKind.review: "复核",
+    RecognitionKind.moved_in: "带证迁入",
+}
+
+
+class RecognitionLevel(StrEnum):
+    national = "national"
+    municipal = "municipal"
+    district = "district"
+    market = "market"
+
+
+RECOGNITION_LEVEL_LABELS = {
+    RecognitionLevel.national: "国家级",
+    RecognitionLevel.municipal: "市级（省级）",
+    RecognitionLevel.district: "区级",
+    RecognitionLevel.market: "市场机构",
+}
+
+
+class Recognition(TimestampMixin, Base):
+    """A recognition is held from issued_on to expires_on (inclusive) unless revoked on or before a date."""
+
+    __tablename__ = "recognitions"
+    __audited__ = True
+    __label__ = "认定"
+    __table_args__ = (Index("ix_recognitions_tier_expires", "tier", "expires_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    tier: Mapped[Tier] = mapped_column(String(24), info=label("梯度"))
+    kind: Mapped[RecognitionKind] = mapped_column(String(16), info=label("认定类型"))
+    level: Mapped[RecognitionLevel | None] = mapped_column(String(16), info=label("级别"))
+    certificate_no: Mapped[str | None] = mapped_column(String(64), info=label("证书编号"))
+    issued_on: Mapped[date] = mapped_column(Date, info=label("认定日期"))
+    expires_on: Mapped[date | None] = mapped_column(Date, info=label("有效期至"))
+    revoked_on: Mapped[date | None] = mapped_column(Date, info=label("撤销日期"))
+    revoke_reason: Mapped[str | None] = mapped_column(String(256), info=label("撤销原因"))
+    note: Mapped[str | None] = mapped_column(Text, info=label("备注"))
+
+    def held_on(self, day: date) -> bool:
+        if self.issued_on > day:
+            return False
+        if self.expires_on is not None and day > self.expires_on:
+            return False
+        return not (self.revoked_on is not None and self.revoked_on <= day)
+
+
+class EvidenceFile(Base):
+    """A certificate scan, PDF or image; the bytes live in the file storage under `storage_key`."""
+
+    __tablename__ = "evidence_files"
+    __audited__ = True
+    __label__ = "证明材料"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    recognition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recognitions.id", ondelete="SET NULL"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255), info=label("文件名"))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,45 @@
+"""Alembic environment: the same migrations run on SQLite (embedded) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+
+import app.models  # noqa: F401  (fills Base.metadata)
+from app.db import Base, make_engine
+from app.config import settings
+
+# Indexes that exist only on PostgreSQL (trigram search); created by hand in a migration.
+POSTGRES_ONLY_INDEXES = {"ix_firms_search_trgm"}
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (type_ == "index" and name in POSTGRES_ONLY_INDEXES)
+
+
+def run_migrations() -> None:
+    url = context.config.attributes.get("database_url") or settings.database_url
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection: Any) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()
