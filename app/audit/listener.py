@@ -1,0 +1,124 @@
+"""Writes an AuditEntry for every insert, update and delete of an audited model, in the same transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.audit.actor import current_actor
+from app.audit.models import AuditEntry
+from app.db import utcnow
+
+# Bookkeeping columns that are not facts of the file.
+SKIP = {"id", "firm_id", "created_at", "updated_at", "version", "search_text", "recorded_at", "recorded_by_id"}
+
+
+class AuditTrailIsReadOnly(RuntimeError):
+    pass
+
+
+class MissingActor(RuntimeError):
+    pass
+
+
+def fmt(value: Any) -> str | None:
+    """The text form of a value as the history shows it."""
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "") else text
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _firm_id(obj: Any) -> int | None:
+    if obj.__tablename__ == "firms":
+        return int(obj.id)
+    return getattr(obj, "firm_id", None)
+
+
+def _columns(obj: Any) -> list[str]:
+    return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in SKIP]
+
+
+def _summary(obj: Any) -> str:
+    parts = []
+    for key in _columns(obj):
+        text = fmt(getattr(obj, key))
+        if text is not None:
+            parts.append(f"{key}={text}")
+    return "; ".join(parts)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_edits(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEntry):
+            raise AuditTrailIsReadOnly("审计记录不可修改或删除")
+
+
+@event.listens_for(Session, "after_flush")
+def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+
+    def row(obj: Any, action: str, field: str | None, old: str | None, new: str | None) -> dict[str, Any]:
+        return {
+            "firm_id": _firm_id(obj),
+            "entity": obj.__tablename__,
+            "entity_id": obj.id,
+            "action": action,
+            "field": field,
+            "old_value": old,
+            "new_value": new,
+        }
+
+    for obj in session.new:
+        if getattr(obj, "__audited__", False):
+            rows.append(row(obj, "create", None, None, _summary(obj)))
+    for obj in session.dirty:
+        if not getattr(obj, "__audited__", False):
+            continue
+        state = inspect(obj)
+        for key in _columns(obj):
+            hist = state.attrs[key].history
+            if not hist.has_changes():
+                continue
+            old = fmt(hist.deleted[0]) if hist.deleted else None
+            new = fmt(hist.added[0]) if hist.added else None
+            if old != new:
+                rows.append(row(obj, "update", key, old, new))
+    for obj in session.deleted:
+        if getattr(obj, "__audited__", False):
+            rows.append(row(obj, "delete", None, _summary(obj), None))
+    if not rows:
+        return
+    actor = current_actor(session)
+    if actor is None:
+        raise MissingActor("a change to a firm's file was flushed without an actor (act_as)")
+    common = {
+        "at": now,
+        "actor_kind": actor.kind.value,
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "channel": actor.channel.value,
+        "channel_ref": actor.channel_ref,
+        "reason": session.info.get("reason"),
+    }
+    session.connection().execute(AuditEntry.__table__.insert(), [{**common, **r} for r in rows])

@@ -1,0 +1,57 @@
+"""Every query on accounts, tokens and login attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.auth.models import AuthToken, LoginAttempt, Role, User, UserPark
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalars(
+        select(User).where(User.username == username).options(selectinload(User.parks))
+    ).first()
+
+
+def user_by_token(session: Session, digest: str, now: datetime) -> tuple[User, AuthToken] | None:
+    row = session.execute(
+        select(User, AuthToken)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(AuthToken.token_hash == digest, AuthToken.expires_at > now, User.is_active.is_(True))
+        .options(selectinload(User.parks))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def failures_since(session: Session, *, username: str | None = None, client: str | None = None,
+                   since: datetime) -> int:
+    stmt = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.at >= since, LoginAttempt.success.is_(False)
+    )
+    if username is not None:
+        stmt = stmt.where(LoginAttempt.username == username)
+    if client is not None:
+        stmt = stmt.where(LoginAttempt.client == client)
+    return int(session.scalar(stmt) or 0)
+
+
+def officers(session: Session, park_codes: frozenset[str] | None = None) -> list[User]:
+    """Officers (and admins) who can be assigned to firms, optionally only those serving given parks."""
+    stmt = (
+        select(User)
+        .where(User.role.in_([Role.officer, Role.admin]), User.is_active.is_(True))
+        .options(selectinload(User.parks))
+        .order_by(User.display_name)
+    )
+    if park_codes is not None:
+        stmt = stmt.where(User.id.in_(select(UserPark.user_id).where(UserPark.park_code.in_(park_codes))))
+    return list(session.scalars(stmt))
+
+
+def users_by_ids(session: Session, ids: set[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}

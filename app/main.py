@@ -1,0 +1,86 @@
+"""create_app(): routers, middleware, error handlers, static files and templates."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select, text
+
+import app.audit.listener  # noqa: F401  (registers the audit trail)
+import app.models  # noqa: F401
+from app.auth.models import User
+from app.auth.routes import router as auth_router
+from app.auth.security import DEMO_PASSWORD, DEMO_USERNAMES, verify_password
+from app.config import ROOT, settings
+from app.db import SessionLocal
+from app.web import errors, middleware
+from app.web.csrf import csrf_protect
+
+
+class DemoAccountsOutsideDemoMode(RuntimeError):
+    pass
+
+
+def refuse_demo_accounts() -> None:
+    """Outside demo mode, refuse to start while any demo account still has the demo password."""
+    if settings.demo_mode:
+        return
+    with SessionLocal() as session:
+        try:
+            users = session.scalars(select(User).where(User.username.in_(DEMO_USERNAMES))).all()
+        except Exception:  # the schema may not exist yet (before the first migration)
+            return
+        weak = [u.username for u in users if verify_password(u.password_hash, DEMO_PASSWORD)]
+    if weak:
+        raise DemoAccountsOutsideDemoMode(
+            "demo accounts with the demo password exist but LADDER_DEMO_MODE is off: " + ", ".join(weak)
+        )
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    refuse_demo_accounts()
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Ladder 企业梯度培育服务平台",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_protect)],
+    )
+    errors.install(app)
+    middleware.install(app)
+    app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
+    app.include_router(auth_router)
+    from app.casework.routes import router as casework_router
+    from app.firms.api import router as firms_api_router
+    from app.firms.routes import router as firms_router
+
+    app.include_router(firms_router)
+    app.include_router(firms_api_router)
+    app.include_router(casework_router)
+
+    @app.get("/", name="home", include_in_schema=False)
+    def home(request: Request) -> Response:
+        return RedirectResponse(request.app.url_path_for("firms:list"), status_code=303)
+
+    @app.get("/healthz", name="health", tags=["ops"])
+    def healthz() -> Response:
+        """200 when the database answers."""
+        try:
+            with SessionLocal() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,67 @@
+"""Render a page, or only the block that htmx asked for (the page-or-fragment rule)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2_fragments.fastapi import Jinja2Blocks
+
+from app.config import ROOT
+from app.web import formatting
+from app.web.csrf import CSRF_FIELD, csrf_token
+
+templates = Jinja2Blocks(directory=str(ROOT / "templates"))
+env = templates.env
+env.filters["date"] = formatting.fmt_date
+env.filters["datetime"] = formatting.fmt_datetime
+env.filters["amount"] = formatting.fmt_amount
+env.filters["mask_phone"] = formatting.mask_phone
+env.filters["mask_id"] = formatting.mask_id_number
+env.globals["CSRF_FIELD"] = CSRF_FIELD
+env.globals["HTMX_VERSION"] = "2.0.11"
+
+
+def wants_block(request: Request, block: str) -> bool:
+    """True when htmx targets exactly this block (`{% block firm_table %}` ↔ `id="firm-table"`)."""
+    headers = request.headers
+    if headers.get("hx-request") != "true":
+        return False
+    if headers.get("hx-boosted") == "true" or headers.get("hx-history-restore-request") == "true":
+        return False
+    return headers.get("hx-target") == block.replace("_", "-")
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "request": request,
+        "principal": getattr(request.state, "principal", None),
+        "csrf_token": csrf_token(request),
+        "url": lambda name, **params: request.app.url_path_for(name, **params),
+        "today": formatting.today(),
+    }
+    ctx.update(context or {})
+    if block is not None and wants_block(request, block):
+        response = templates.TemplateResponse(request, template, ctx, block_name=block, status_code=status_code)
+    else:
+        response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response  # type: ignore[no-any-return]
+
+
+def redirect_after_post(request: Request, url: str) -> Response:
+    """303 for a plain form post; HX-Location for htmx, so both land on the same page."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Location": url})
+    return RedirectResponse(url, status_code=303)
