@@ -57,10 +57,22 @@ def _columns(obj: Any) -> list[str]:
     return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in SKIP]
 
 
+def _personal(obj: Any, key: str) -> bool:
+    return bool(inspect(obj).mapper.column_attrs[key].columns[0].info.get("personal"))
+
+
+def _value(obj: Any, key: str, value: Any) -> str | None:
+    """The audited text of a value; personal data (PIPL) is kept masked in the trail."""
+    text = fmt(value)
+    if text is None or not _personal(obj, key):
+        return text
+    return "*" * max(len(text) - 4, 0) + text[-4:]
+
+
 def _summary(obj: Any) -> str:
     parts = []
     for key in _columns(obj):
-        text = fmt(getattr(obj, key))
+        text = _value(obj, key, getattr(obj, key))
         if text is not None:
             parts.append(f"{key}={text}")
     return "; ".join(parts)
@@ -100,8 +112,8 @@ def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
             hist = state.attrs[key].history
             if not hist.has_changes():
                 continue
-            old = fmt(hist.deleted[0]) if hist.deleted else None
-            new = fmt(hist.added[0]) if hist.added else None
+            old = _value(obj, key, hist.deleted[0]) if hist.deleted else None
+            new = _value(obj, key, hist.added[0]) if hist.added else None
             if old != new:
                 rows.append(row(obj, "update", key, old, new))
     for obj in session.deleted:

@@ -1,0 +1,208 @@
+"""Form handling for the firm pages: read the posted fields, validate them with the API's schemas, and keep
+what the officer typed so an invalid form comes back with every value and a Chinese message beside each field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from app.errors import Conflict, RuleViolation
+from app.firms.schemas import YEAR_AMOUNT_FIELDS, YEAR_INT_FIELDS
+from app.reference.models import Area, Carrier, District, Industry, Park
+from app.web.validation import field_errors
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form (urlencoded or multipart); Starlette caches it, so the CSRF check's read is reused."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
+
+
+@dataclass
+class FormState:
+    """What a form shows: the values typed (as text) and the Chinese error beside each field."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    open: bool = False
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.values.get(name)
+        return default if value is None or value == "" else value
+
+
+class FormStates(dict[str, FormState]):
+    """Form states by form name; a form not mentioned is empty (`states["fact"]` never fails)."""
+
+    def __missing__(self, key: str) -> FormState:
+        return FormState()
+
+
+def text_values(form: FormData, names: Iterable[str]) -> dict[str, Any]:
+    """The posted text of each named field (stripped); multi-valued fields (`tags`) as lists."""
+    out: dict[str, Any] = {}
+    for name in names:
+        if name == "tags":
+            out[name] = [str(v).strip() for v in form.getlist(name) if str(v).strip()]
+            continue
+        value = form.get(name)
+        if value is None or isinstance(value, UploadFile):
+            continue
+        out[name] = str(value).strip()
+    return out
+
+
+def validate(model: type[M], data: dict[str, Any]) -> tuple[M | None, dict[str, str]]:
+    """The model, or None and {field: Chinese message}."""
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        return None, field_errors(exc.errors())
+
+
+def error_of(exc: RuleViolation | Conflict) -> dict[str, str]:
+    """A business refusal as a form error: beside its field when it names one, else above the form."""
+    name = getattr(exc, "field", None) or "__all__"
+    return {name: exc.message}
+
+
+# --- the forms ---------------------------------------------------------------------------------------
+
+FIRM_CREATE_FIELDS = ("name", "uscc", "park", "area", "carrier", "industry", "founded_on", "district", "address",
+                      "officer_id", "joined_on", "tags", "reason")
+FIRM_UPDATE_FIELDS = ("version", "name", "renamed_on", "uscc", "founded_on", "district", "address", "status",
+                      "status_since", "officer_id", "park", "area", "carrier", "industry", "moved_on", "tags",
+                      "reason")
+YEAR_VALUE_FIELDS = YEAR_INT_FIELDS + YEAR_AMOUNT_FIELDS
+YEAR_FORM_FIELDS = ("year", "source", "source_department", *YEAR_VALUE_FIELDS, "reason")
+FACT_FIELDS = ("key", "value", "valid_from", "source", "source_department", "note", "reason")
+CONTACT_FIELDS = ("name", "title", "phone", "id_number", "email", "is_primary", "reason")
+INCIDENT_FIELDS = ("kind", "grade", "occurred_on", "source", "source_department", "description", "reason")
+AWARD_FIELDS = ("name", "level", "awarded_on", "rank", "source", "reason")
+RECOGNITION_FIELDS = ("tier", "kind", "level", "certificate_no", "issued_on", "expires_on", "note", "reason")
+REVOKE_FIELDS = ("revoked_on", "revoke_reason", "reason")
+
+
+def without_separators(text: Any) -> Any:
+    """Officers paste amounts as 1,800 or 1，800: drop thousands separators and spaces before parsing."""
+    if isinstance(text, str):
+        return text.replace(",", "").replace("，", "").replace(" ", "")
+    return text
+
+
+def year_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The YearIn fields of a posted year form (without `year`, which is a path of the service call)."""
+    data = {k: v for k, v in values.items() if k != "year"}
+    for name in YEAR_VALUE_FIELDS:
+        if name in data:
+            data[name] = without_separators(data[name])
+    return data
+
+
+def parse_year(text: Any) -> tuple[int | None, str | None]:
+    try:
+        return int(str(text).strip()), None
+    except (TypeError, ValueError):
+        return None, "请填写年度（如 2024）"
+
+
+def contact_payload(values: dict[str, Any]) -> dict[str, Any]:
+    data = dict(values)
+    data["is_primary"] = values.get("is_primary") in ("1", "on", "true")
+    return data
+
+
+def update_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """An edit form sends every field; tags always (no box ticked means no tags)."""
+    data = dict(values)
+    data.setdefault("tags", [])
+    return data
+
+
+# --- reference data for selects ----------------------------------------------------------------------
+# These few SELECTs over the small reference tables belong in a reference repository
+# (app/reference has none yet); they sit here until it exists so that routes hold no SQL.
+
+
+@dataclass
+class ReferenceOptions:
+    parks: list[Park]
+    districts: list[District]
+    areas: list[Area]
+    carriers: list[Carrier]
+    industries: list[Industry]
+
+    @property
+    def names(self) -> dict[str, dict[str, str]]:
+        return {
+            "park": {p.code: p.name for p in self.parks},
+            "district": {d.code: d.name for d in self.districts},
+            "area": {a.code: a.name for a in self.areas},
+            "carrier": {c.code: c.name for c in self.carriers},
+            "industry": {i.code: i.name for i in self.industries},
+        }
+
+    def park_options(self, park_codes: frozenset[str] | None) -> list[tuple[str, str]]:
+        return [(p.code, p.name) for p in self.parks if park_codes is None or p.code in park_codes]
+
+    def district_options(self) -> list[tuple[str, str]]:
+        return [(d.code, d.name) for d in self.districts]
+
+    def _grouped(self, rows: list[Any], park: str | None,
+                 park_codes: frozenset[str] | None) -> list[tuple[str, list[tuple[str, str]]]]:
+        groups: list[tuple[str, list[tuple[str, str]]]] = []
+        for p in self.parks:
+            if park and p.code != park:
+                continue
+            if not park and park_codes is not None and p.code not in park_codes:
+                continue
+            items = [(r.code, r.name) for r in rows if r.park_code == p.code]
+            if items:
+                groups.append((p.name, items))
+        return groups
+
+    def area_groups(self, park: str | None = None,
+                    park_codes: frozenset[str] | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Areas grouped by park: only the chosen park's when one is chosen, else every park in scope."""
+        return self._grouped(self.areas, park, park_codes)
+
+    def carrier_groups(self, park: str | None = None,
+                       park_codes: frozenset[str] | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+        return self._grouped(self.carriers, park, park_codes)
+
+    def industry_options(self) -> list[tuple[str, str]]:
+        """Industry groups first, each followed by its sub-industries (indented)."""
+        children: dict[str, list[Industry]] = {}
+        for ind in self.industries:
+            if ind.parent_code:
+                children.setdefault(ind.parent_code, []).append(ind)
+        out: list[tuple[str, str]] = []
+        for ind in self.industries:
+            if ind.parent_code:
+                continue
+            out.append((ind.code, ind.name))
+            out.extend((c.code, "\u3000" + c.name) for c in children.get(ind.code, []))
+        return out
+
+
+def reference_options(session: Session) -> ReferenceOptions:
+    """Parks, districts, areas, carriers and industries in display order (five small queries)."""
+    return ReferenceOptions(
+        parks=list(session.scalars(select(Park).order_by(Park.code))),
+        districts=list(session.scalars(select(District).order_by(District.code))),
+        areas=list(session.scalars(select(Area).order_by(Area.park_code, Area.code))),
+        carriers=list(session.scalars(select(Carrier).order_by(Carrier.park_code, Carrier.code))),
+        industries=list(session.scalars(select(Industry).order_by(Industry.code))),
+    )

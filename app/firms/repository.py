@@ -1,0 +1,230 @@
+"""Every query on firms. Access scoping lives in `scoped()` and nowhere else."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.auth.models import Role, User
+from app.auth.principal import Principal
+from app.firms.models import Contact, Firm, FirmName, FirmStatusPeriod, FirmTag, Membership
+from app.recognitions.models import Recognition
+from app.reference.models import Area, Carrier, Industry, Park
+
+CURRENT = Membership.valid_to.is_(None)
+
+
+def scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
+    """Limit a query over `Firm` to the firms the principal may see.
+
+    Officers: firms whose current membership is in one of their parks. Firm users: their own firm.
+    Admins and leaders: every firm.
+    """
+    if principal.role is Role.firm:
+        return stmt.where(Firm.id == (principal.firm_id or -1))
+    if principal.park_codes is None:
+        return stmt
+    in_parks = exists().where(
+        Membership.firm_id == Firm.id, CURRENT, Membership.park_code.in_(principal.park_codes)
+    )
+    return stmt.where(in_parks)
+
+
+def held_on(day: date) -> Any:
+    """SQL condition: a recognition valid on `day` (issued ≤ day ≤ expires, not revoked on/before day)."""
+    return and_(
+        Recognition.issued_on <= day,
+        or_(Recognition.expires_on.is_(None), Recognition.expires_on >= day),
+        or_(Recognition.revoked_on.is_(None), Recognition.revoked_on > day),
+    )
+
+
+@dataclass
+class FirmFilters:
+    q: str | None = None
+    park: str | None = None
+    area: str | None = None
+    industry: str | None = None
+    tier: str | None = None
+    tag: str | None = None
+    status: str | None = None
+    officer: int | None = None
+
+
+SORTS = {
+    "name": Firm.name,
+    "uscc": Firm.uscc,
+    "founded_on": Firm.founded_on,
+    "updated_at": Firm.updated_at,
+}
+
+
+@dataclass
+class FirmRow:
+    firm: Firm
+    membership: Membership | None
+    tiers_held: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    officer: User | None = None
+
+
+def _filtered(principal: Principal, filters: FirmFilters, today: date) -> Select[Any]:
+    stmt = select(Firm.id)
+    stmt = scoped(stmt, principal)
+    if filters.q:
+        needle = filters.q.strip().lower()
+        stmt = stmt.where(Firm.search_text.contains(needle, autoescape=True))
+    membership_conds = []
+    if filters.park:
+        membership_conds.append(Membership.park_code == filters.park)
+    if filters.area:
+        membership_conds.append(Membership.area_code == filters.area)
+    if filters.industry:
+        # An industry group matches its sub-industries too.
+        sub = select(Industry.code).where(
+            or_(Industry.code == filters.industry, Industry.parent_code == filters.industry)
+        )
+        membership_conds.append(Membership.industry_code.in_(sub))
+    if membership_conds:
+        stmt = stmt.where(exists().where(Membership.firm_id == Firm.id, CURRENT, *membership_conds))
+    if filters.tier:
+        stmt = stmt.where(
+            exists().where(Recognition.firm_id == Firm.id, Recognition.tier == filters.tier, held_on(today))
+        )
+    if filters.tag:
+        stmt = stmt.where(
+            exists().where(FirmTag.firm_id == Firm.id, FirmTag.tag == filters.tag, FirmTag.valid_to.is_(None))
+        )
+    if filters.status:
+        stmt = stmt.where(Firm.status == filters.status)
+    if filters.officer:
+        stmt = stmt.where(Firm.officer_id == filters.officer)
+    return stmt
+
+
+def list_firms(
+    session: Session,
+    principal: Principal,
+    filters: FirmFilters,
+    *,
+    today: date,
+    sort: str = "name",
+    descending: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[FirmRow], int]:
+    """One page of firms in scope, and the total, in a fixed number of queries."""
+    ids = _filtered(principal, filters, today)
+    total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
+    column = SORTS.get(sort, Firm.name)
+    order = [column.desc() if descending else column.asc(), Firm.id.asc()]
+    page_ids = list(session.scalars(ids.order_by(*order).limit(limit).offset(offset)))
+    if not page_ids:
+        return [], total
+    rows = session.execute(
+        select(Firm, Membership)
+        .outerjoin(Membership, and_(Membership.firm_id == Firm.id, CURRENT))
+        .where(Firm.id.in_(page_ids))
+    ).all()
+    by_id = {firm.id: FirmRow(firm=firm, membership=m) for firm, m in rows}
+    for firm_id, tier in session.execute(
+        select(Recognition.firm_id, Recognition.tier).where(Recognition.firm_id.in_(page_ids), held_on(today))
+    ):
+        if tier not in by_id[firm_id].tiers_held:
+            by_id[firm_id].tiers_held.append(tier)
+    for firm_id, tag in session.execute(
+        select(FirmTag.firm_id, FirmTag.tag).where(FirmTag.firm_id.in_(page_ids), FirmTag.valid_to.is_(None))
+    ):
+        by_id[firm_id].tags.append(tag)
+    officer_ids = {r.firm.officer_id for r in by_id.values() if r.firm.officer_id}
+    officers = {u.id: u for u in session.scalars(select(User).where(User.id.in_(officer_ids)))} if officer_ids else {}
+    for row in by_id.values():
+        row.officer = officers.get(row.firm.officer_id) if row.firm.officer_id else None
+    return [by_id[i] for i in page_ids], total
+
+
+def get_in_scope(session: Session, principal: Principal, firm_id: int) -> Firm | None:
+    return session.scalars(scoped(select(Firm).where(Firm.id == firm_id), principal)).first()
+
+
+def get_by_uscc(session: Session, uscc: str) -> Firm | None:
+    return session.scalars(select(Firm).where(Firm.uscc == uscc)).first()
+
+
+def load_with_children(session: Session, firm_id: int) -> Firm:
+    """The firm with its names, memberships, tags, contacts and status periods loaded."""
+    return session.scalars(
+        select(Firm)
+        .where(Firm.id == firm_id)
+        .options(
+            selectinload(Firm.names),
+            selectinload(Firm.memberships),
+            selectinload(Firm.tags),
+            selectinload(Firm.contacts),
+            selectinload(Firm.status_periods),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def current_membership(session: Session, firm_id: int) -> Membership | None:
+    return session.scalars(select(Membership).where(Membership.firm_id == firm_id, CURRENT)).first()
+
+
+def membership_on(session: Session, firm_id: int, day: date) -> Membership | None:
+    """Where the firm sat on `day` (valid_from ≤ day ≤ valid_to, open-ended when valid_to is empty)."""
+    return session.scalars(
+        select(Membership).where(
+            Membership.firm_id == firm_id,
+            Membership.valid_from <= day,
+            or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
+        )
+    ).first()
+
+
+def name_on(session: Session, firm_id: int, day: date) -> str | None:
+    return session.scalars(
+        select(FirmName.name)
+        .where(
+            FirmName.firm_id == firm_id,
+            or_(FirmName.valid_from.is_(None), FirmName.valid_from <= day),
+            or_(FirmName.valid_to.is_(None), FirmName.valid_to >= day),
+        )
+        .order_by(FirmName.id.desc())
+    ).first()
+
+
+def status_on(session: Session, firm_id: int, day: date) -> str | None:
+    return session.scalars(
+        select(FirmStatusPeriod.status).where(
+            FirmStatusPeriod.firm_id == firm_id,
+            or_(FirmStatusPeriod.valid_from.is_(None), FirmStatusPeriod.valid_from <= day),
+            or_(FirmStatusPeriod.valid_to.is_(None), FirmStatusPeriod.valid_to >= day),
+        )
+    ).first()
+
+
+def reference_names(session: Session) -> dict[str, dict[str, str]]:
+    """Display names of parks, areas, carriers and industries by code (small tables)."""
+    return {
+        "park": dict(session.execute(select(Park.code, Park.name)).all()),  # type: ignore[arg-type]
+        "area": dict(session.execute(select(Area.code, Area.name)).all()),  # type: ignore[arg-type]
+        "carrier": dict(session.execute(select(Carrier.code, Carrier.name)).all()),  # type: ignore[arg-type]
+        "industry": dict(session.execute(select(Industry.code, Industry.name)).all()),  # type: ignore[arg-type]
+    }
+
+
+def contacts_of(session: Session, firm_id: int) -> list[Contact]:
+    return list(session.scalars(select(Contact).where(Contact.firm_id == firm_id).order_by(Contact.id)))
+
+
+def group_by_firm(rows: list[Any]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        out[row.firm_id].append(row)
+    return out

@@ -1,0 +1,1 @@
+"""Seed data: reference data (districts, parks, areas, carriers, industries, plan targets) and demo data."""
