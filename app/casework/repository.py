@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, TypeVar
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session
@@ -13,10 +13,10 @@ from app.auth.principal import Principal
 from app.casework.models import Task, TaskStatus
 from app.firms.models import Firm, Membership
 
-T = TypeVar("T", bound=tuple[Any, ...])
+Ts = TypeVarTuple("Ts")
 
 
-def _park_firm_ids(park_codes: Collection[str]) -> Select[tuple[int]]:
+def _park_firm_ids(park_codes: Collection[str]) -> Select[int]:
     """Firms whose current membership (valid_to IS NULL) is in one of these parks."""
     return select(Membership.firm_id).where(
         Membership.valid_to.is_(None), Membership.park_code.in_(sorted(park_codes))
@@ -37,7 +37,7 @@ def _visible(principal: Principal) -> ColumnElement[bool] | None:
     return false()
 
 
-def scoped(stmt: Select[T], principal: Principal) -> Select[T]:
+def scoped(stmt: Select[*Ts], principal: Principal) -> Select[*Ts]:
     """Restrict a statement over Task to what the principal may see.
 
     Admins and leaders see every task; an officer sees tasks assigned to them plus tasks on firms
@@ -50,7 +50,9 @@ def scoped(stmt: Select[T], principal: Principal) -> Select[T]:
 def _order(sort: str, direction: str) -> list[Any]:
     desc = direction == "desc"
     if sort == "created_at":
-        return [Task.created_at.desc() if desc else Task.created_at.asc(), Task.id.desc() if desc else Task.id]
+        if desc:
+            return [Task.created_at.desc(), Task.id.desc()]
+        return [Task.created_at.asc(), Task.id]
     # Due date: tasks without one always last, whichever the direction.
     return [Task.due_on.is_(None), Task.due_on.desc() if desc else Task.due_on.asc(), Task.id]
 
@@ -86,7 +88,10 @@ def count_assigned(session: Session, principal: Principal, statuses: Collection[
 
 
 def visible_tasks(
-    session: Session, principal: Principal, *, firm_id: int | None = None,
+    session: Session,
+    principal: Principal,
+    *,
+    firm_id: int | None = None,
     statuses: Collection[TaskStatus] | None = None,
 ) -> list[tuple[Task, str | None]]:
     """Every task the principal may see (optionally on one firm), with firm names: one query."""
@@ -109,6 +114,7 @@ def firm_name(session: Session, firm_id: int) -> str | None:
 # Firm look-ups for attaching a task to a firm. They follow the same park rule as `scoped()` (an
 # officer may attach only firms currently in their parks); move to app.firms.service once it has them.
 
+
 def firms_matching(
     session: Session, principal: Principal, *, uscc: str | None = None, name: str | None = None
 ) -> list[tuple[int, str]]:
@@ -128,8 +134,8 @@ def firms_matching(
 
 
 def firm_in_parks(session: Session, firm_id: int, park_codes: Collection[str]) -> bool:
-    stmt = select(func.count()).select_from(_park_firm_ids(park_codes).where(Membership.firm_id == firm_id).subquery())
-    return bool(session.scalar(stmt))
+    stmt = _park_firm_ids(park_codes).where(Membership.firm_id == firm_id).limit(1)
+    return session.scalar(stmt) is not None
 
 
 def firm_exists(session: Session, firm_id: int) -> bool:

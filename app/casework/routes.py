@@ -52,8 +52,13 @@ def _list_context(
     pages = max(1, math.ceil(total / settings.page_size))
     page = min(max(page, 1), pages)
     rows = service.my_tasks(
-        session, principal, statuses, sort=sort, direction=direction,
-        limit=settings.page_size, offset=(page - 1) * settings.page_size,
+        session,
+        principal,
+        statuses,
+        sort=sort,
+        direction=direction,
+        limit=settings.page_size,
+        offset=(page - 1) * settings.page_size,
     )
     return {
         "rows": rows,
@@ -118,14 +123,22 @@ def create(
         try:
             firm_id = service.resolve_firm(session, principal, data.firm) if data.firm else None
             service.create_task(
-                session, by=principal, assignee_id=principal.user_id, title=data.title,
-                origin=TaskOrigin.manual, firm_id=firm_id, due_on=data.due_on, notes=data.notes,
+                session,
+                by=principal,
+                assignee_id=principal.user_id,
+                title=data.title,
+                origin=TaskOrigin.manual,
+                firm_id=firm_id,
+                due_on=data.due_on,
+                notes=data.notes,
             )
         except RuleViolation as exc:
             errors = {exc.field if exc.field in FORM_FIELDS else "__all__": exc.message}
         else:
             return redirect_after_post(request, _list_url(request, _tab(tab)))
-    ctx = _list_context(session, principal, tab=_tab(tab), sort=TaskSort.due_on, direction=SortDir.asc, page=1)
+    ctx = _list_context(
+        session, principal, tab=_tab(tab), sort=TaskSort.due_on, direction=SortDir.asc, page=1
+    )
     ctx.update(form=values, errors=errors)
     return render(request, PAGE, ctx, block="task_form", status_code=422)
 
@@ -149,12 +162,17 @@ def set_status(
     service.update_status(session, task, change.status, change.notes, by=principal)
     current_tab = _tab(tab)
     if _is_htmx(request) and request.headers.get("hx-target") == f"task-{task.id}":
-        ctx = {"row": service.task_row(session, task), "tab": current_tab, "can_edit": True,
-               "status_options": list(TASK_STATUS_LABELS.items())}
+        ctx = {
+            "row": service.task_row(session, task),
+            "tab": current_tab,
+            "can_edit": True,
+            "status_options": list(TASK_STATUS_LABELS.items()),
+        }
         return render(request, ROW, ctx)
     if _is_htmx(request) and request.headers.get("hx-target") == "task-table":
-        ctx = _list_context(session, principal, tab=current_tab, sort=TaskSort.due_on, direction=SortDir.asc,
-                            page=1)
+        ctx = _list_context(
+            session, principal, tab=current_tab, sort=TaskSort.due_on, direction=SortDir.asc, page=1
+        )
         ctx.update(form={}, errors={})
         return render(request, PAGE, ctx, block="task_table")
     return redirect_after_post(request, _list_url(request, current_tab))

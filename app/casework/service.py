@@ -34,7 +34,10 @@ STATUS_BADGE = {
 
 # The one-click transitions offered on a row: (new status, button label, button kind).
 QUICK_ACTIONS: dict[TaskStatus, list[tuple[TaskStatus, str, str]]] = {
-    TaskStatus.open: [(TaskStatus.in_progress, "开始办理", "secondary"), (TaskStatus.done, "办结", "primary")],
+    TaskStatus.open: [
+        (TaskStatus.in_progress, "开始办理", "secondary"),
+        (TaskStatus.done, "办结", "primary"),
+    ],
     TaskStatus.in_progress: [(TaskStatus.done, "办结", "primary")],
     TaskStatus.done: [(TaskStatus.open, "重新打开", "secondary")],
     TaskStatus.cancelled: [(TaskStatus.open, "重新打开", "secondary")],
@@ -124,7 +127,10 @@ def count_my_tasks(
 
 
 def firm_tasks(
-    session: Session, principal: Principal, firm_id: int, status: TaskStatus | Collection[TaskStatus] | None = None
+    session: Session,
+    principal: Principal,
+    firm_id: int,
+    status: TaskStatus | Collection[TaskStatus] | None = None,
 ) -> list[TaskRow]:
     """Tasks on one firm that the principal may see (for the firm's file), in one query."""
     rows = repository.visible_tasks(session, principal, firm_id=firm_id, statuses=_statuses(status))
@@ -149,7 +155,7 @@ _USCC_SHAPE = re.compile(r"^[0-9A-Z]{18}$")
 
 
 def resolve_firm(session: Session, principal: Principal, text: str) -> int:
-    """The firm an officer named by USCC or full name, within their parks; RuleViolation on `firm` otherwise."""
+    """The firm named by USCC or full name, within the principal's parks; else RuleViolation on `firm`."""
     text = text.strip()
     code = uscc_codes.normalise(text)
     if _USCC_SHAPE.match(code):
@@ -184,8 +190,10 @@ def create_task(
         raise RuleViolation("事项不能超过 200 个字符", field="title")
     if isinstance(by, Principal):
         ensure_can_manage(by)
-        if firm_id is not None and by.role is Role.officer and not repository.firm_in_parks(
-            session, firm_id, by.park_codes or frozenset()
+        if (
+            firm_id is not None
+            and by.role is Role.officer
+            and not repository.firm_in_parks(session, firm_id, by.park_codes or frozenset())
         ):
             raise RuleViolation("该企业不在您负责的园区", field="firm")
     if firm_id is not None and not repository.firm_exists(session, firm_id):

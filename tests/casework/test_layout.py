@@ -24,7 +24,9 @@ def test_the_layout_carries_nav_user_sign_out_csrf_header_and_scripts(
     assert '<a href="/tasks" class="active" aria-current="page">我的待办</a>' in html
     assert f'href="{client.app.url_path_for("firms:list")}"' in html  # type: ignore[attr-defined]
     assert "李管理" in html and "管理员" in html
-    assert re.search(r'<form method="post" action="/logout"[^>]*>\s*<input type="hidden" name="csrf_token"', html)
+    assert re.search(
+        r'<form method="post" action="/logout"[^>]*>\s*<input type="hidden" name="csrf_token"', html
+    )
     assert """hx-headers='{"X-CSRF-Token": \"""" in html
     assert '<script src="/static/htmx-2.0.11.min.js" defer></script>' in html
     assert '<script src="/static/app.js" defer></script>' in html
@@ -50,8 +52,10 @@ def test_a_wrong_password_shows_the_message_and_keeps_the_username(
     client.get("/login")
     token = client.cookies.get("ladder_csrf")
 
-    response = client.post("/login", data={"username": "wang_jingan", "password": "wrong-password",
-                                           "csrf_token": token, "next": "/tasks"})
+    response = client.post(
+        "/login",
+        data={"username": "wang_jingan", "password": "wrong-password", "csrf_token": token, "next": "/tasks"},
+    )
 
     assert response.status_code == 401
     assert '<div class="form-errors" role="alert">用户名或密码不正确</div>' in response.text
@@ -88,7 +92,8 @@ def test_the_toast_is_an_out_of_band_alert() -> None:
 def test_form_macros_render_errors_beside_fields_and_keep_values() -> None:
     template = env.from_string(
         '{% import "components/forms.html" as forms %}'
-        '{{ forms.field("uscc", "统一社会信用代码", "9131", {"uscc": "统一社会信用代码应为 18 位"}, required=True) }}'
+        '{{ forms.field("uscc", "统一社会信用代码", "9131", {"uscc": "统一社会信用代码应为 18 位"},'
+        " required=True) }}"
         '{{ forms.select("park", "园区", [("jingan", "静安园"), ("yangpu", "杨浦园")], "yangpu", {}) }}'
         '{{ forms.textarea("note", "备注", "<b>原样</b>", {}) }}'
     )
@@ -106,7 +111,7 @@ def test_pagination_and_sort_headers_link_with_and_without_htmx() -> None:
     template = env.from_string(
         '{% import "components/ui.html" as ui %}'
         '{{ ui.pagination(3, 9, 220, "/firms?q=科技", target="firm-table") }}'
-        '{{ ui.pagination(1, 2, 30, page_url) }}'
+        "{{ ui.pagination(1, 2, 30, page_url) }}"
         '{{ ui.sort_header("企业名称", "name", "name", "asc", "?q=a", "firm-table") }}'
     )
 

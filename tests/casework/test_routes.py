@@ -1,4 +1,4 @@
-"""我的待办 over HTTP: page or fragment, the create form (422 with errors kept), status changes, permissions."""
+"""我的待办 over HTTP: page or fragment, the create form (422, values kept), status changes, permissions."""
 
 from __future__ import annotations
 
@@ -45,8 +45,9 @@ def test_my_tasks_is_a_full_page_listing_my_open_tasks_with_firm_links(
     client: TestClient, login: Login, officer: User
 ) -> None:
     firm = FirmFactory(name="上海大宁数字源科技有限公司")
-    task = TaskFactory(assignee=officer, firm=firm, title="提醒企业准备高企复核材料",
-                       due_on=today() + timedelta(days=30))
+    task = TaskFactory(
+        assignee=officer, firm=firm, title="提醒企业准备高企复核材料", due_on=today() + timedelta(days=30)
+    )
     TaskFactory(assignee=officer, firm=firm, title="已经办完的事", status=TaskStatus.done)
     login(client, officer)
 
@@ -125,8 +126,9 @@ def test_an_officer_does_not_see_another_parks_firm_tasks(
     headers = login(client, officer)
 
     listed = client.get("/tasks")
-    changed = client.post(f"/tasks/{hidden.id}/status", data=form(status="done"), headers=headers,
-                          follow_redirects=False)
+    changed = client.post(
+        f"/tasks/{hidden.id}/status", data=form(status="done"), headers=headers, follow_redirects=False
+    )
 
     assert "杨浦园企业的待办" not in listed.text
     assert changed.status_code == 404
@@ -153,24 +155,40 @@ def test_creating_a_task_redirects_to_my_tasks_and_assigns_it_to_me(
     firm = FirmFactory(park="jingan")
     login(client, officer)
 
-    response = client.post("/tasks", data=form(title="走访企业了解融资需求", due_on="2031-06-30", firm=firm.uscc,
-                                               notes="与财务总监约时间"), follow_redirects=False)
+    response = client.post(
+        "/tasks",
+        data=form(
+            title="走访企业了解融资需求", due_on="2031-06-30", firm=firm.uscc, notes="与财务总监约时间"
+        ),
+        follow_redirects=False,
+    )
 
     assert response.status_code == 303
     assert response.headers["location"] == "/tasks"
     task = db.scalars(select(Task).where(Task.title == "走访企业了解融资需求")).one()
     assert (task.assignee_id, task.firm_id, task.origin, task.status) == (
-        officer.id, firm.id, TaskOrigin.manual, TaskStatus.open)
+        officer.id,
+        firm.id,
+        TaskOrigin.manual,
+        TaskStatus.open,
+    )
     assert task.due_on is not None and task.due_on.isoformat() == "2031-06-30"
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.entity == "tasks", AuditEntry.entity_id == task.id)).one()
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "tasks", AuditEntry.entity_id == task.id)
+    ).one()
     assert entry.firm_id == firm.id and entry.actor_id == officer.id and entry.channel == "web"
 
 
-def test_creating_a_task_with_htmx_answers_with_hx_location(client: TestClient, login: Login, officer: User) -> None:
+def test_creating_a_task_with_htmx_answers_with_hx_location(
+    client: TestClient, login: Login, officer: User
+) -> None:
     headers = login(client, officer)
 
-    response = client.post("/tasks", data={"title": "电话回访"},
-                           headers={**headers, "HX-Request": "true", "HX-Target": "task-form"})
+    response = client.post(
+        "/tasks",
+        data={"title": "电话回访"},
+        headers={**headers, "HX-Request": "true", "HX-Target": "task-form"},
+    )
 
     assert response.status_code == 204
     assert response.headers["hx-location"] == "/tasks"
@@ -198,8 +216,11 @@ def test_an_invalid_form_posted_by_htmx_gets_only_the_form_block_back(
 ) -> None:
     headers = login(client, officer)
 
-    response = client.post("/tasks", data={"title": "走访", "due_on": "2031-02-30"},
-                           headers={**headers, "HX-Request": "true", "HX-Target": "task-form"})
+    response = client.post(
+        "/tasks",
+        data={"title": "走访", "due_on": "2031-02-30"},
+        headers={**headers, "HX-Request": "true", "HX-Target": "task-form"},
+    )
 
     assert response.status_code == 422
     html = response.text.strip()
@@ -217,11 +238,15 @@ def test_a_firm_outside_my_parks_is_refused_beside_the_firm_field(
     response = client.post("/tasks", data=form(title="走访", firm=elsewhere.uscc))
 
     assert response.status_code == 422
-    assert '<p class="field-error" id="firm-error">未找到该企业，或该企业不在您负责的园区</p>' in response.text
+    assert (
+        '<p class="field-error" id="firm-error">未找到该企业，或该企业不在您负责的园区</p>' in response.text
+    )
     assert f'value="{elsewhere.uscc}"' in response.text
 
 
-def test_the_create_form_is_prefilled_from_a_firms_file(client: TestClient, login: Login, officer: User) -> None:
+def test_the_create_form_is_prefilled_from_a_firms_file(
+    client: TestClient, login: Login, officer: User
+) -> None:
     login(client, officer)
 
     html = client.get("/tasks?firm=91310106MA1FL0000X").text
@@ -238,8 +263,11 @@ def test_a_plain_form_changes_the_status_and_redirects_back_to_the_tab(
     task = TaskFactory(assignee=officer)
     login(client, officer)
 
-    response = client.post(f"/tasks/{task.id}/status", data=form(status="done", notes="已协助企业提交材料",
-                                                                 tab="in_progress"), follow_redirects=False)
+    response = client.post(
+        f"/tasks/{task.id}/status",
+        data=form(status="done", notes="已协助企业提交材料", tab="in_progress"),
+        follow_redirects=False,
+    )
 
     assert response.status_code == 303
     assert response.headers["location"] == "/tasks?tab=in_progress"
@@ -247,12 +275,17 @@ def test_a_plain_form_changes_the_status_and_redirects_back_to_the_tab(
     assert task.notes == "已协助企业提交材料"
 
 
-def test_htmx_targeting_a_row_gets_only_that_row_back(client: TestClient, login: Login, officer: User) -> None:
+def test_htmx_targeting_a_row_gets_only_that_row_back(
+    client: TestClient, login: Login, officer: User
+) -> None:
     task = TaskFactory(assignee=officer, firm=FirmFactory(name="上海聚能湾孵化科技有限公司"))
     headers = login(client, officer)
 
-    response = client.post(f"/tasks/{task.id}/status", data={"status": "in_progress"},
-                           headers={**headers, "HX-Request": "true", "HX-Target": f"task-{task.id}"})
+    response = client.post(
+        f"/tasks/{task.id}/status",
+        data={"status": "in_progress"},
+        headers={**headers, "HX-Request": "true", "HX-Target": f"task-{task.id}"},
+    )
 
     assert response.status_code == 200
     html = response.text.strip()
@@ -267,8 +300,9 @@ def test_htmx_targeting_the_table_gets_the_table_without_the_finished_task(
     task = TaskFactory(assignee=officer, title="马上办结的事")
     headers = login(client, officer)
 
-    response = client.post(f"/tasks/{task.id}/status", data={"status": "done"},
-                           headers={**headers, **HTMX_TABLE})
+    response = client.post(
+        f"/tasks/{task.id}/status", data={"status": "done"}, headers={**headers, **HTMX_TABLE}
+    )
 
     assert response.status_code == 200
     assert response.text.strip().startswith('<div id="task-table">')
@@ -281,8 +315,11 @@ def test_an_unknown_status_is_refused_with_a_chinese_message(
     task = TaskFactory(assignee=officer)
     headers = login(client, officer)
 
-    response = client.post(f"/tasks/{task.id}/status", data={"status": "archived"},
-                           headers={**headers, "HX-Request": "true", "HX-Target": f"task-{task.id}"})
+    response = client.post(
+        f"/tasks/{task.id}/status",
+        data={"status": "archived"},
+        headers={**headers, "HX-Request": "true", "HX-Target": f"task-{task.id}"},
+    )
 
     assert response.status_code == 422
     assert response.headers["hx-reswap"] == "none"
@@ -290,7 +327,9 @@ def test_an_unknown_status_is_refused_with_a_chinese_message(
     assert task.status == TaskStatus.open
 
 
-def test_a_post_without_the_csrf_token_changes_nothing(client: TestClient, login: Login, officer: User) -> None:
+def test_a_post_without_the_csrf_token_changes_nothing(
+    client: TestClient, login: Login, officer: User
+) -> None:
     task = TaskFactory(assignee=officer)
     login(client, officer)
 
@@ -323,8 +362,11 @@ def test_a_leader_cannot_create_or_change_tasks(
     headers = login(client, make_user(Role.leader))
 
     created = client.post("/tasks", data=form(title="领导交办"), follow_redirects=False)
-    changed = client.post(f"/tasks/{task.id}/status", data={"status": "done"},
-                          headers={**headers, "HX-Request": "true", "HX-Target": f"task-{task.id}"})
+    changed = client.post(
+        f"/tasks/{task.id}/status",
+        data={"status": "done"},
+        headers={**headers, "HX-Request": "true", "HX-Target": f"task-{task.id}"},
+    )
 
     assert created.status_code == 403
     assert "领导账号仅可查看待办" in created.text

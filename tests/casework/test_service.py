@@ -1,4 +1,4 @@
-"""Casework service on the real database: creating tasks, changing status, 我的待办 and who sees which task."""
+"""Casework service on the real database: create, change status, 我的待办 and who sees which task."""
 
 from __future__ import annotations
 
@@ -39,8 +39,14 @@ def test_an_officer_creates_an_open_task_on_a_firm_in_their_park_and_it_is_audit
     due = today() + timedelta(days=10)
 
     task = service.create_task(
-        db, by=as_principal(officer), assignee_id=officer.id, title="  提醒企业准备高企复核材料 ",
-        origin=TaskOrigin.manual, firm_id=firm.id, due_on=due, notes="电话联系财务负责人",
+        db,
+        by=as_principal(officer),
+        assignee_id=officer.id,
+        title="  提醒企业准备高企复核材料 ",
+        origin=TaskOrigin.manual,
+        firm_id=firm.id,
+        due_on=due,
+        notes="电话联系财务负责人",
     )
 
     assert task.id is not None
@@ -61,8 +67,13 @@ def test_a_job_creates_a_task_without_a_signed_in_user(db: Session, make_user: C
     firm = FirmFactory(park="jingan")  # a job is not limited to the assignee's parks
 
     task = service.create_task(
-        db, by=JOB, assignee_id=officer.id, title="高新技术企业证书将于 90 天后到期",
-        origin=TaskOrigin.expiry_reminder, firm_id=firm.id, origin_ref="recognition:12",
+        db,
+        by=JOB,
+        assignee_id=officer.id,
+        title="高新技术企业证书将于 90 天后到期",
+        origin=TaskOrigin.expiry_reminder,
+        firm_id=firm.id,
+        origin_ref="recognition:12",
     )
 
     assert task.origin == TaskOrigin.expiry_reminder
@@ -75,8 +86,9 @@ def test_a_leader_cannot_create_a_task(db: Session, make_user: Callable[..., Use
     officer = make_user(Role.officer)
 
     with pytest.raises(NotPermitted):
-        service.create_task(db, by=as_principal(leader), assignee_id=officer.id, title="走访",
-                            origin=TaskOrigin.manual)
+        service.create_task(
+            db, by=as_principal(leader), assignee_id=officer.id, title="走访", origin=TaskOrigin.manual
+        )
 
 
 def test_an_officer_cannot_attach_a_task_to_a_firm_in_another_park(
@@ -86,8 +98,14 @@ def test_an_officer_cannot_attach_a_task_to_a_firm_in_another_park(
     firm = FirmFactory(park="yangpu")
 
     with pytest.raises(RuleViolation) as caught:
-        service.create_task(db, by=as_principal(officer), assignee_id=officer.id, title="走访",
-                            origin=TaskOrigin.manual, firm_id=firm.id)
+        service.create_task(
+            db,
+            by=as_principal(officer),
+            assignee_id=officer.id,
+            title="走访",
+            origin=TaskOrigin.manual,
+            firm_id=firm.id,
+        )
 
     assert caught.value.field == "firm"
     assert db.scalars(select(Task).where(Task.firm_id == firm.id)).first() is None
@@ -106,8 +124,9 @@ def test_a_blank_title_is_refused(db: Session, make_user: Callable[..., User]) -
     officer = make_user(Role.officer)
 
     with pytest.raises(RuleViolation) as caught:
-        service.create_task(db, by=as_principal(officer), assignee_id=officer.id, title="   ",
-                            origin=TaskOrigin.manual)
+        service.create_task(
+            db, by=as_principal(officer), assignee_id=officer.id, title="   ", origin=TaskOrigin.manual
+        )
 
     assert caught.value.message == "请填写事项"
 
@@ -143,8 +162,9 @@ def test_a_status_change_is_audited_old_to_new(db: Session) -> None:
     service.update_status(db, task, TaskStatus.in_progress, None)
 
     entry = db.scalars(
-        select(AuditEntry).where(AuditEntry.entity == "tasks", AuditEntry.entity_id == task.id,
-                                 AuditEntry.field == "status")
+        select(AuditEntry).where(
+            AuditEntry.entity == "tasks", AuditEntry.entity_id == task.id, AuditEntry.field == "status"
+        )
     ).one()
     assert (entry.old_value, entry.new_value) == ("open", "in_progress")
 
@@ -168,8 +188,13 @@ def test_my_tasks_lists_my_open_and_in_progress_tasks_by_due_date_with_firm_name
     colleague = make_user(Role.officer, parks=["jingan"])
     firm = FirmFactory(name="上海数通链谷科技有限公司")
     later = TaskFactory(assignee=me, firm=firm, due_on=today() + timedelta(days=20), title="后到期")
-    sooner = TaskFactory(assignee=me, firm=None, due_on=today() + timedelta(days=2), title="先到期",
-                         status=TaskStatus.in_progress)
+    sooner = TaskFactory(
+        assignee=me,
+        firm=None,
+        due_on=today() + timedelta(days=2),
+        title="先到期",
+        status=TaskStatus.in_progress,
+    )
     undated = TaskFactory(assignee=me, firm=firm, due_on=None, title="无期限")
     TaskFactory(assignee=me, firm=firm, status=TaskStatus.done, title="已办结")
     TaskFactory(assignee=colleague, firm=firm, title="同事的")
@@ -193,7 +218,9 @@ def test_my_tasks_with_a_status_lists_only_that_status(db: Session, make_user: C
     assert service.count_my_tasks(db, as_principal(me), TaskStatus.done) == 1
 
 
-def test_a_task_past_its_due_date_is_overdue_until_it_is_closed(db: Session, make_user: Callable[..., User]) -> None:
+def test_a_task_past_its_due_date_is_overdue_until_it_is_closed(
+    db: Session, make_user: Callable[..., User]
+) -> None:
     me = make_user(Role.officer)
     day = date(2025, 6, 30)
     TaskFactory(assignee=me, due_on=day - timedelta(days=3))
@@ -249,7 +276,9 @@ def test_a_firm_that_left_the_park_takes_its_tasks_out_of_the_officers_view(
     jingan_officer = make_user(Role.officer, parks=["jingan"])
     other = make_user(Role.officer, parks=["yangpu"])
     firm = FirmFactory(park=False)
-    MembershipFactory(firm_id=firm.id, park_code="jingan", valid_from=date(2020, 1, 1), valid_to=date(2024, 12, 31))
+    MembershipFactory(
+        firm_id=firm.id, park_code="jingan", valid_from=date(2020, 1, 1), valid_to=date(2024, 12, 31)
+    )
     MembershipFactory(firm_id=firm.id, park_code="yangpu", valid_from=date(2025, 1, 1))
     task = TaskFactory(assignee=other, firm=firm)
 

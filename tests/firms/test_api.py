@@ -280,3 +280,15 @@ def test_firm_file_holds_every_contract_fact(client: TestClient, officer_headers
     body = client.get(f"/api/v1/firms/{firm.id}", headers=officer_headers).json()
     assert {f["key"] for f in body["effective_facts"]} == {d.key for d in FACT_DEFS}
     assert db.get(Firm, firm.id) is not None
+
+
+def test_the_database_itself_refuses_to_alter_the_audit_trail(db: Session) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    FirmFactory()
+    db.flush()
+    with pytest.raises(DBAPIError, match="read-only"), db.begin_nested():
+        db.execute(text("UPDATE audit_entries SET new_value = 'x'"))
+    with pytest.raises(DBAPIError, match="read-only"), db.begin_nested():
+        db.execute(text("DELETE FROM audit_entries"))

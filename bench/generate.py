@@ -1,0 +1,281 @@
+"""Synthetic registries for the benchmark: one database per engine and size, migrated by alembic, filled with
+the demo generator's rows (`seeds.fake`) by bulk Core inserts, and kept between runs.
+
+    SQLite       var/bench/ladder_<size>.db
+    PostgreSQL   database ladder_bench_<size> on BENCH_PG_URL (default postgres@127.0.0.1:5432)
+
+A database that already holds the expected number of firms is reused (after `alembic upgrade head`, so new
+index migrations reach it); `regenerate=True` drops and rebuilds it. When several engines need the same size,
+the rows are drawn once and written to each.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+import app.models  # noqa: F401  (every table in Base.metadata)
+from app.auth.service import create_user
+from app.config import settings
+from app.db import Base, make_engine
+from app.firms.models import Firm
+from seeds.demo import DEMO_ACCOUNTS, park_officers
+from seeds.fake import TABLE_ORDER, table_batches
+from seeds.fake import reset_id_sequence as reset_firm_ids
+from seeds.reference import load_reference
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "var" / "bench"
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+ENGINES = ("sqlite", "postgresql")
+# Fixed, so that every run and both engines hold the same firms (dates stay relative to the day generated).
+SEED = 20_261_123
+FIRMS_PER_BATCH = 2_000
+ROWS_PER_INSERT = 5_000
+DEMO_PASSWORD = "ladder-demo"
+
+
+def size_label(size: int) -> str:
+    return f"{size // 1000}k" if size % 1000 == 0 else str(size)
+
+
+@dataclass(frozen=True)
+class Target:
+    engine: str
+    size: int
+    pg_server: str = PG_SERVER
+
+    @property
+    def label(self) -> str:
+        return f"{self.engine} {size_label(self.size)}"
+
+    @property
+    def db_name(self) -> str:
+        return f"ladder_bench_{size_label(self.size)}"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return BENCH_DIR / f"ladder_{size_label(self.size)}.db"
+
+    @property
+    def url(self) -> str:
+        if self.engine == "sqlite":
+            return f"sqlite:///{self.sqlite_path}"
+        return f"{self.pg_server.rstrip('/')}/{self.db_name}"
+
+
+@dataclass
+class Generated:
+    target: Target
+    cached: bool
+    firms: int
+    seconds: float = 0.0  # wall time of the whole build (migrate, draw, insert, analyse)
+    insert_seconds: float = 0.0  # of which spent writing this target
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+# -- databases --------------------------------------------------------------------------------------------
+
+
+def _pg_admin(target: Target) -> Engine:
+    return create_engine(f"{target.pg_server.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def database_exists(target: Target) -> bool:
+    if target.engine == "sqlite":
+        return target.sqlite_path.exists()
+    admin = _pg_admin(target)
+    try:
+        with admin.connect() as conn:
+            return conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.db_name}) == 1
+    finally:
+        admin.dispose()
+
+
+def drop_database(target: Target) -> None:
+    if target.engine == "sqlite":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{target.sqlite_path}{suffix}").unlink(missing_ok=True)
+        return
+    admin = _pg_admin(target)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.db_name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def create_database(target: Target) -> None:
+    if target.engine == "sqlite":
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        return
+    admin = _pg_admin(target)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{target.db_name}"'))
+    finally:
+        admin.dispose()
+
+
+def firm_count(target: Target) -> int | None:
+    """Firms in the target database, or None when the database or its schema is missing."""
+    if not database_exists(target):
+        return None
+    engine = make_engine(target.url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(Firm)) or 0)
+    except DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def migrate(url: str) -> None:
+    """`alembic upgrade head` on the bench database (never on DATABASE_URL)."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
+# -- rows -------------------------------------------------------------------------------------------------
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _accounts(engine: Engine) -> dict[str, int]:
+    """Reference data and the five demo accounts, through the app's own functions; returns park → officer."""
+    with Session(engine) as session:
+        load_reference(session)
+        for username, display_name, role, parks in DEMO_ACCOUNTS:
+            create_user(session, username=username, display_name=display_name, password=DEMO_PASSWORD,
+                        role=role, park_codes=list(parks))
+        officers = park_officers(session)
+        session.commit()
+    return officers
+
+
+def _raw(conn: Connection) -> Any:
+    """The DBAPI connection, for PRAGMAs that must run outside the BEGIN the app's engine emits."""
+    return conn.connection.dbapi_connection
+
+
+def _open_for_load(target: Target) -> tuple[Engine, Connection]:
+    engine = make_engine(target.url)
+    conn = engine.connect()
+    if target.engine == "sqlite":
+        # A throw-away bulk load: no fsync per commit (WAL stays on, as the app sets it).
+        _raw(conn).execute("PRAGMA synchronous=OFF")
+    return engine, conn
+
+
+def _finish(target: Target, engine: Engine, conn: Connection) -> None:
+    if target.engine == "postgresql":
+        with conn.begin():
+            reset_firm_ids(conn, "firms")
+        # What autovacuum reaches soon after a bulk load: planner statistics and the visibility map.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
+            auto.exec_driver_sql("VACUUM (ANALYZE)")
+    else:
+        # No ANALYZE: the app never runs one, so the benchmark sees the plans the app gets.
+        _raw(conn).execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def build(targets: Sequence[Target], size: int, *, log: Any = print) -> list[Generated]:
+    """Create, migrate and fill the given databases (all of one size) from a single pass of the generator."""
+    started = time.perf_counter()
+    results = {t: Generated(target=t, cached=False, firms=size) for t in targets}
+    loads: list[tuple[Target, Engine, Connection]] = []
+    officers: dict[str, int] | None = None
+    for target in targets:
+        drop_database(target)
+        create_database(target)
+        migrate(target.url)
+        engine, conn = _open_for_load(target)
+        mine = _accounts(engine)
+        if officers is not None and mine != officers:  # pragma: no cover - fresh databases number alike
+            raise RuntimeError(f"officer ids differ between bench databases: {officers} vs {mine}")
+        officers = mine
+        loads.append((target, engine, conn))
+    tables = Base.metadata.tables
+    counts = dict.fromkeys(TABLE_ORDER, 0)
+    done = 0
+    try:
+        for batch in table_batches(size, today=_today(), seed=SEED, first_id=1, batch_size=FIRMS_PER_BATCH,
+                                   officers=officers):
+            for table in TABLE_ORDER:
+                counts[table] += len(batch[table])
+            for target, _engine, conn in loads:
+                t0 = time.perf_counter()
+                with conn.begin():
+                    for table in TABLE_ORDER:
+                        for chunk in _chunks(batch[table], ROWS_PER_INSERT):
+                            conn.execute(tables[table].insert(), chunk)
+                results[target].insert_seconds += time.perf_counter() - t0
+            done += len(batch["firms"])
+            if done % 20_000 == 0 or done == size:
+                log(f"  {done:>7,} / {size:,} firms  ({time.perf_counter() - started:5.1f} s)")
+        for target, engine, conn in loads:
+            t0 = time.perf_counter()
+            _finish(target, engine, conn)
+            results[target].insert_seconds += time.perf_counter() - t0
+    finally:
+        for _target, engine, conn in loads:
+            conn.close()
+            engine.dispose()
+    elapsed = time.perf_counter() - started
+    for result in results.values():
+        result.seconds = elapsed
+        result.rows = dict(counts)
+    return list(results.values())
+
+
+def ensure(targets: Sequence[Target], *, regenerate: bool = False, log: Any = print) -> list[Generated]:
+    """Every target ready to benchmark: reused when it holds the expected firm count, built otherwise."""
+    out: list[Generated] = []
+    for size in sorted({t.size for t in targets}):
+        todo = []
+        for target in (t for t in targets if t.size == size):
+            found = None if regenerate else firm_count(target)
+            if found == size:
+                migrate(target.url)  # cheap when current; brings new (index) migrations to a cached database
+                log(f"{target.label}: reusing {_where(target)} ({size:,} firms)")
+                out.append(Generated(target=target, cached=True, firms=size))
+            else:
+                why = "--regenerate" if regenerate else ("missing" if found is None else f"{found:,} firms")
+                log(f"{target.label}: building {_where(target)} ({why})")
+                todo.append(target)
+        if todo:
+            built = build(todo, size, log=log)
+            for result in built:
+                log(f"{result.target.label}: built in {result.seconds:.1f} s "
+                    f"(of which writing this database {result.insert_seconds:.1f} s)")
+            out.extend(built)
+    return out
+
+
+def _where(target: Target) -> str:
+    if target.engine == "sqlite":
+        return str(target.sqlite_path.relative_to(ROOT))
+    url = make_url(target.url)
+    return f"postgresql://{url.host}:{url.port}/{url.database}"
