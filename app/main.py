@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select, text
 
-import app.audit.listener  # noqa: F401  (registers the audit trail)
-import app.models  # noqa: F401
+from app import models as _models  # noqa: F401  (every table)
+from app.audit import listener as _audit_listener  # noqa: F401  (registers the audit trail)
 from app.auth.models import User
 from app.auth.routes import router as auth_router
 from app.auth.security import DEMO_PASSWORD, DEMO_USERNAMES, verify_password

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.audit.actor import current_actor
@@ -133,4 +133,4 @@ def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
         "channel_ref": actor.channel_ref,
         "reason": session.info.get("reason"),
     }
-    session.connection().execute(AuditEntry.__table__.insert(), [{**common, **r} for r in rows])
+    session.connection().execute(insert(AuditEntry), [{**common, **r} for r in rows])

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from fastapi import Depends
 
 from app.auth import service
-from app.auth.dependencies import SESSION_COOKIE, OptionalPrincipal, client_of
+from app.auth.dependencies import OptionalPrincipal, client_of
 from app.auth.models import Role, TokenKind
 from app.config import settings
 from app.db import SessionDep
+from app.web.csrf import SESSION_COOKIE
 from app.web.templating import render
 
 router = APIRouter()

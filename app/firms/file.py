@@ -111,7 +111,7 @@ def build(
             expired=rec.expires_on is not None and rec.expires_on < day,
             evidence=[e for e in evidence if e.recognition_id == rec.id],
         ))
-    tiers = sorted({r.recognition.tier for r in recs if r.held})
+    tiers = sorted({str(r.recognition.tier) for r in recs if r.held})
     reveal = reveal_personal and principal.can_see_personal_data
     if reveal and firm.contacts:
         log_personal_data_access(session, principal, firm.id, "view", "联系人电话、身份证号")

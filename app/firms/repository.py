@@ -122,8 +122,7 @@ def list_firms(
     ids = _filtered(principal, filters, today)
     total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
     column = SORTS.get(sort, Firm.name)
-    order = [column.desc() if descending else column.asc(), Firm.id.asc()]
-    page_ids = list(session.scalars(ids.order_by(*order).limit(limit).offset(offset)))
+    page_ids = list(session.scalars(ids.order_by(column.desc() if descending else column.asc(), Firm.id.asc()).limit(limit).offset(offset)))
     if not page_ids:
         return [], total
     rows = session.execute(
@@ -212,10 +211,10 @@ def status_on(session: Session, firm_id: int, day: date) -> str | None:
 def reference_names(session: Session) -> dict[str, dict[str, str]]:
     """Display names of parks, areas, carriers and industries by code (small tables)."""
     return {
-        "park": dict(session.execute(select(Park.code, Park.name)).all()),  # type: ignore[arg-type]
-        "area": dict(session.execute(select(Area.code, Area.name)).all()),  # type: ignore[arg-type]
-        "carrier": dict(session.execute(select(Carrier.code, Carrier.name)).all()),  # type: ignore[arg-type]
-        "industry": dict(session.execute(select(Industry.code, Industry.name)).all()),  # type: ignore[arg-type]
+        "park": dict(session.execute(select(Park.code, Park.name)).all()),
+        "area": dict(session.execute(select(Area.code, Area.name)).all()),
+        "carrier": dict(session.execute(select(Carrier.code, Carrier.name)).all()),
+        "industry": dict(session.execute(select(Industry.code, Industry.name)).all()),
     }
 
 

@@ -41,7 +41,7 @@ def render(
     block: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
-) -> HTMLResponse:
+) -> Response:
     ctx: dict[str, Any] = {
         "request": request,
         "principal": getattr(request.state, "principal", None),
@@ -50,14 +50,12 @@ def render(
         "today": formatting.today(),
     }
     ctx.update(context or {})
-    if block is not None and wants_block(request, block):
-        response = templates.TemplateResponse(request, template, ctx, block_name=block, status_code=status_code)
-    else:
-        response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    block_name = block if block is not None and wants_block(request, block) else None
+    response = templates.TemplateResponse(request, template, ctx, block_name=block_name, status_code=status_code)
     response.headers["Vary"] = "HX-Request, HX-Target"
     for key, value in (headers or {}).items():
         response.headers[key] = value
-    return response  # type: ignore[no-any-return]
+    return response
 
 
 def redirect_after_post(request: Request, url: str) -> Response:
