@@ -70,8 +70,9 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy app || true; \
 	exit $$status
 
+# The bench builds and migrates its own databases (never DATABASE_URL).
 bench: $(STAMP)
-	$(MIGRATE_ENV) $(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench $(BENCH_ARGS)
 
 # Rewrite the lock from the current virtualenv (after changing pyproject.toml and installing).
 lock:

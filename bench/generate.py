@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Column, Connection, Engine, Table, create_engine, func, select, text
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -158,9 +159,81 @@ def _today() -> date:
     return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
-def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+class TableWriter:
+    """Executemany (SQLite) or COPY (PostgreSQL) of plain dict rows into one table.
+
+    Values go through SQLAlchemy's own bind processors, so they read back exactly as if SQLAlchemy had written
+    them, and Python-side column defaults (timestamps, version) are filled once per call. The plain
+    `Connection.execute(insert(table), rows)` spends ~100 µs per row on parameter processing (five minutes at
+    100k firms); this spends a few. Enum members are all `StrEnum`, which both drivers take as `str`.
+    """
+
+    def __init__(self, table: Table, dialect: Dialect, keys: Iterable[str]) -> None:
+        given = list(keys)
+        by_key = {c.key: c for c in table.columns}
+        unknown = set(given) - set(by_key)
+        if unknown:
+            raise ValueError(f"{table.name}: no such columns {sorted(unknown)}")
+        defaulted = [c for c in table.columns if c.key not in given and _python_default(c) is not None]
+        self.columns = [by_key[k] for k in given] + defaulted
+        self.defaulted = defaulted
+        self.getter = itemgetter(*given) if len(given) > 1 else (lambda row, _k=given[0]: (row[_k],))
+        self.processors = [
+            (i, proc) for i, c in enumerate(self.columns[: len(given)])
+            if (proc := c.type._cached_bind_processor(dialect)) is not None
+        ]
+        self.default_processors = [c.type._cached_bind_processor(dialect) for c in defaulted]
+        names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in self.columns)
+        self.postgres = dialect.name == "postgresql"
+        if self.postgres:
+            self.sql = f"COPY {table.name} ({names}) FROM STDIN"
+        else:
+            self.sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' for _ in self.columns)})"
+
+    def _tuples(self, rows: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+        tail = []
+        for column, process in zip(self.defaulted, self.default_processors, strict=True):
+            value = _python_default(column)(None)
+            tail.append(process(value) if process is not None and value is not None else value)
+        defaults = tuple(tail)
+        getter, processors = self.getter, self.processors
+        for row in rows:
+            values = getter(row)
+            if processors:
+                values = list(values)
+                for i, process in processors:
+                    if values[i] is not None:
+                        values[i] = process(values[i])
+                values = tuple(values)
+            yield values + defaults if defaults else values
+
+    def write(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Write inside the caller's transaction on `conn`."""
+        if not rows:
+            return
+        raw = _raw(conn)
+        if self.postgres:
+            with raw.cursor() as cur, cur.copy(self.sql) as copy:
+                for values in self._tuples(rows):
+                    copy.write_row(values)
+            return
+        cur = raw.cursor()
+        try:
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                cur.executemany(self.sql, self._tuples(rows[start : start + ROWS_PER_INSERT]))
+        finally:
+            cur.close()
+
+
+def _python_default(column: Column[Any]) -> Any:
+    """The column's Python-side default as a one-argument callable, or None."""
+    default = column.default
+    if default is None or not (default.is_scalar or default.is_callable):
+        return None
+    if default.is_scalar:
+        value = default.arg  # type: ignore[attr-defined]
+        return lambda _ctx: value
+    return default.arg  # type: ignore[attr-defined]
 
 
 def _accounts(engine: Engine) -> dict[str, int]:
@@ -218,6 +291,7 @@ def build(targets: Sequence[Target], size: int, *, log: Any = print) -> list[Gen
         officers = mine
         loads.append((target, engine, conn))
     tables = Base.metadata.tables
+    writers: dict[tuple[str, str], TableWriter] = {}
     counts = dict.fromkeys(TABLE_ORDER, 0)
     done = 0
     try:
@@ -229,8 +303,14 @@ def build(targets: Sequence[Target], size: int, *, log: Any = print) -> list[Gen
                 t0 = time.perf_counter()
                 with conn.begin():
                     for table in TABLE_ORDER:
-                        for chunk in _chunks(batch[table], ROWS_PER_INSERT):
-                            conn.execute(tables[table].insert(), chunk)
+                        rows = batch[table]
+                        if not rows:
+                            continue
+                        writer = writers.get((target.engine, table))
+                        if writer is None:
+                            writer = TableWriter(tables[table], conn.dialect, rows[0].keys())
+                            writers[(target.engine, table)] = writer
+                        writer.write(conn, rows)
                 results[target].insert_seconds += time.perf_counter() - t0
             done += len(batch["firms"])
             if done % 20_000 == 0 or done == size:

@@ -1,4 +1,8 @@
-"""`python -m seeds reference`: reference data; `python -m seeds demo`: also demo accounts and firms."""
+"""`python -m seeds reference`: reference data; `python -m seeds demo`: also demo accounts and firms.
+
+The app's settings (and so the database) are read only when a command runs, so that a refused configuration
+ends with a message and exit status 2 rather than a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +10,38 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import settings
-from app.db import SessionLocal
-from app.reference.models import Area, Carrier, District, Industry, Park, PlanTarget
-from seeds.reference import load_reference
+REFUSED = 2
 
 
-def _today() -> date:
+def _sessions() -> sessionmaker[Session]:
+    """The app's session factory (its DATABASE_URL); tests replace this."""
+    from app.db import SessionLocal
+
+    return SessionLocal
+
+
+def _today(timezone: str) -> date:
     try:
-        return datetime.now(ZoneInfo(settings.timezone)).date()
+        return datetime.now(ZoneInfo(timezone)).date()
     except ZoneInfoNotFoundError:
         return date.today()
 
 
-def _count(session: Session, model: type) -> int:
+def _count(session: Session, model: Any) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def _reference_summary(session: Session) -> str:
+    from app.reference.models import Area, Carrier, District, Industry, Park, PlanTarget
+
     parts = [
         ("区", District),
         ("园区", Park),
@@ -50,7 +62,7 @@ def _demo_summary(session: Session, today: date) -> list[str]:
     from app.tiers.codes import TIER_LABELS, Tier
 
     lines = [f"企业：{_count(session, Firm)} 家"]
-    parks = dict(session.execute(select(Park.code, Park.name)).all())
+    parks = {code: name for code, name in session.execute(select(Park.code, Park.name))}
     by_park = session.execute(
         select(Membership.park_code, func.count(func.distinct(Membership.firm_id)))
         .where(Membership.valid_to.is_(None))
@@ -62,13 +74,14 @@ def _demo_summary(session: Session, today: date) -> list[str]:
         (Recognition.expires_on.is_(None)) | (Recognition.expires_on >= today),
         (Recognition.revoked_on.is_(None)) | (Recognition.revoked_on > today),
     )
-    by_tier = dict(
-        session.execute(
+    by_tier = {
+        tier: n
+        for tier, n in session.execute(
             select(Recognition.tier, func.count(func.distinct(Recognition.firm_id)))
             .where(*held)
             .group_by(Recognition.tier)
-        ).all()
-    )
+        )
+    }
     lines.append(
         f"  有效认定（{today.isoformat()}）："
         + "，".join(f"{TIER_LABELS[t]} {by_tier[t]}" for t in Tier if t in by_tier)
@@ -76,7 +89,7 @@ def _demo_summary(session: Session, today: date) -> list[str]:
     soon = session.scalar(
         select(func.count())
         .select_from(Recognition)
-        .where(*held, Recognition.expires_on <= date.fromordinal(today.toordinal() + 183))
+        .where(*held, Recognition.expires_on <= today + timedelta(days=183))
     )
     lines.append(f"  半年内到期：{soon} 张；认定记录共 {_count(session, Recognition)} 条")
     open_tasks = session.scalar(
@@ -88,7 +101,7 @@ def _demo_summary(session: Session, today: date) -> list[str]:
     return lines
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m seeds", description="Ladder 参考数据与演示数据")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
@@ -100,27 +113,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--firms", type=int, default=600, help="演示企业数（默认 600）")
     demo.add_argument("--today", type=date.fromisoformat, default=None, help="基准日 YYYY-MM-DD（默认今天）")
     demo.add_argument("--seed", type=int, default=None, help="随机种子（默认由基准日得出）")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        from app.config import settings
+    except ValidationError as exc:
+        reason = "; ".join(str(error["msg"]) for error in exc.errors())
+        print(f"拒绝执行：配置无效（{reason}）。演示环境请设置 LADDER_DEMO_MODE=1", file=sys.stderr)
+        return REFUSED
 
     if args.command == "demo" and not settings.demo_mode:
         print(
             "拒绝执行：演示账号（口令 ladder-demo）只能在演示模式下创建，请设置 LADDER_DEMO_MODE=1",
             file=sys.stderr,
         )
-        return 2
+        return REFUSED
+
+    from app.firms.models import Firm
+    from seeds.demo import ensure_demo_accounts, generate
+    from seeds.reference import load_reference
 
     started = time.perf_counter()
-    with SessionLocal() as session:
+    with _sessions()() as session:
         load_reference(session)
         if args.command == "reference":
             session.commit()
             print(_reference_summary(session))
             return 0
 
-        from app.firms.models import Firm
-        from seeds.demo import ensure_demo_accounts, generate
-
-        today = args.today or _today()
+        today = args.today or _today(settings.timezone)
         accounts = ensure_demo_accounts(session)
         if accounts.created:
             print("已创建演示账号：" + "，".join(accounts.created) + "（口令 ladder-demo）")

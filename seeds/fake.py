@@ -77,6 +77,9 @@ LEVELS: dict[Tier, RecognitionLevel] = {
     Tier.gazelle: RecognitionLevel.market,
 }
 
+# The ladder's pyramid: cumulative shares of firms whose highest tier is each one (the rest hold none).
+PYRAMID = ((0.025, Tier.little_giant), (0.11, Tier.srdi_sme), (0.33, Tier.hnte), (0.66, Tier.tech_sme))
+
 # Last-year revenue range (万元, drawn log-uniformly) by the highest tier a firm holds.
 REVENUE_RANGE: dict[Tier | None, tuple[float, float]] = {
     None: (30, 3000),
@@ -86,6 +89,19 @@ REVENUE_RANGE: dict[Tier | None, tuple[float, float]] = {
     Tier.little_giant: (8000, 120000),
     Tier.hidden_champion: (30000, 300000),
     Tier.unicorn: (20000, 400000),
+}
+
+# Industries whose firms make things (MIIT's 制造业单项冠军 applies to them).
+MANUFACTURING = {
+    "green.new_energy_vehicle",
+    "green.materials",
+    "green.smart_grid",
+    "green.synthetic_bio",
+    "internet.connected_vehicle",
+    "internet.ic_software",
+    "digital.low_altitude",
+    "uhd_video",
+    "life_health",
 }
 
 # Facts whose sources disagree for about one firm in ten (firm report vs department data).
@@ -298,17 +314,7 @@ class FirmFaker:
             top = Tier.unicorn if (index // 250) % 2 == 0 else Tier.hidden_champion
         else:
             r = rng.random()
-            top = (
-                Tier.little_giant
-                if r < 0.025
-                else Tier.srdi_sme
-                if r < 0.11
-                else Tier.hnte
-                if r < 0.33
-                else Tier.tech_sme
-                if r < 0.66
-                else None
-            )
+            top = next((tier for cut, tier in PYRAMID if r < cut), None)
         latest = min(FOUNDED_MAX, today - timedelta(days=400))
         if top is not None and LADDER_POSITION[top] >= 3:
             latest = min(latest, add_years(today, -6))
@@ -323,9 +329,9 @@ class FirmFaker:
         r = rng.random()
         if r < 0.06 and (top is None or LADDER_POSITION[top] <= 2):
             status = FirmStatus.moved_out if r < 0.04 else FirmStatus.deregistered
-            status_since = self._day_between(
-                max(joined_on + timedelta(days=180), today - timedelta(days=900)), today - timedelta(days=30)
-            )
+            last = today - timedelta(days=30)
+            first = min(last, max(joined_on + timedelta(days=180), today - timedelta(days=900)))
+            status_since = self._day_between(first, last)
             if status is FirmStatus.deregistered and top is not None:
                 top = Tier.tech_sme if rng.random() < 0.3 else None
 
@@ -521,7 +527,7 @@ class FirmFaker:
             employees = max(3, min(6000, round(rev / drift(per_capita, 0.1))))
             tech_staff = min(employees, max(1, round(employees * drift(tech_ratio))))
             rd_staff = max(1, round(tech_staff * rng.uniform(0.5, 0.95)))
-            rd = rev * min(0.15, drift(rd_ratio, 0.1))
+            rd = rev * min(0.149, max(0.0201, drift(rd_ratio, 0.1)))  # 2–15 % of revenue
             total_assets = rev * drift(asset_ratio)
             cost_total = rev * (1 - drift(margin, 0.2)) if rev else 0.0
             total_income = rev * rng.uniform(1.0, 1.05)
@@ -683,23 +689,33 @@ class FirmFaker:
                 continue
             obs(key, value)
 
+        # About one firm in ten: department data disagrees with the firm's own report on a key or two.
+        conflicts = set(rng.sample(CONFLICT_KEYS, self._int(1, 2))) if rng.random() < 0.1 else set()
+
         # Lists come from departments; some firms have none on file.
-        if rng.random() < 0.75:
+        if "lists.abnormal" in conflicts or rng.random() < 0.75:
             checked = self._day_between(today - timedelta(days=120), today - timedelta(days=1))
-            obs("lists.abnormal", rng.random() < 0.02, checked, Source.department, N.DEPT_MARKET)
+            abnormal = "lists.abnormal" in conflicts or rng.random() < 0.02
+            obs("lists.abnormal", abnormal, checked, Source.department, N.DEPT_MARKET)
             obs("lists.dishonest", rng.random() < 0.005, checked, Source.department, N.DEPT_CREDIT)
+            if "lists.abnormal" in conflicts:  # the firm says it is not on the 经营异常名录
+                obs("lists.abnormal", False, checked)
 
         # IP counts grow: an older report with fewer patents.
         if class1 > 1 and rng.random() < 0.3:
             earlier = max(p.founded_on, reported_on - timedelta(days=365))
             obs("ip.class1", class1 - self._int(1, min(3, class1)), earlier)
-        # The IP office confirms the counts for some firms.
-        if rng.random() < 0.35:
+        # The IP office confirms the counts for some firms, holds fewer for others (5 Ⅰ类 claimed, 4 on file).
+        if "ip.class1" in conflicts:
+            obs("ip.class1", class1 - 1 if class1 > 0 else 1, reported_on, Source.department, N.DEPT_IP)
+        elif rng.random() < 0.35:
             obs("ip.class1", class1, reported_on, Source.department, N.DEPT_IP)
+        if "ip.class2" in conflicts:
+            obs("ip.class2", values["ip.class2"] - self._int(1, 2), reported_on, Source.department, N.DEPT_IP)
+        if "is_sme" in conflicts:
+            obs("is_sme", not values["is_sme"], reported_on, Source.department, N.DEPT_STATS)
 
-        if rng.random() < 0.1:
-            self._conflicts(values, reported_on, obs)
-        if officer_id is not None and rng.random() < 0.08:
+        if rng.random() < 0.08:  # 走访核实 (the verifier is unknown when no officer is given)
             key = self._pick(("hnte_field", "key_industrial_field", "strategic_emerging"))
             obs(
                 key,
@@ -709,22 +725,6 @@ class FirmFaker:
                 note="走访核实",
             )
         return out
-
-    def _conflicts(self, values: dict[str, Any], reported_on: date, obs: Any) -> None:
-        """Department data that disagrees with the firm's own report (e.g. 5 Ⅰ类 claimed, 4 on record)."""
-        rng = self.rng
-        for key in sorted(set(rng.sample(CONFLICT_KEYS, self._int(1, 2)))):
-            when = reported_on + timedelta(days=self._int(0, 20))
-            if key == "ip.class1":
-                claimed = values[key]
-                obs(key, claimed - 1 if claimed > 0 else 1, when, Source.department, N.DEPT_IP)
-            elif key == "ip.class2":
-                obs(key, max(0, values[key] - self._int(1, 3)), when, Source.department, N.DEPT_IP)
-            elif key == "is_sme":
-                obs(key, not values[key], when, Source.department, N.DEPT_STATS)
-            else:  # the firm says it is not on the 经营异常名录, the register says it is
-                obs(key, False, reported_on)
-                obs(key, True, when, Source.department, N.DEPT_MARKET)
 
     # -- incidents and awards -----------------------------------------------------------------------
 
@@ -798,7 +798,7 @@ class FirmFaker:
                     self._cert_serials.add(number)
                     return number, None
         if tier is Tier.tech_sme:
-            while True:  # 入库登记编号: year + 行政区划 + serial (form assumed, see README of seeds)
+            while True:  # 入库登记编号: year + 行政区划 + serial (the exact form is an assumption)
                 number = f"{year}{self.ref.admin_codes[p.district]}A{self._int(1, 99999):07d}"
                 if number not in self._cert_serials:
                     self._cert_serials.add(number)
@@ -807,7 +807,10 @@ class FirmFaker:
             Tier.innovative_sme: f"{year}年度上海市创新型中小企业",
             Tier.srdi_sme: f"{year}年度上海市专精特新中小企业",
             Tier.little_giant: f"第{max(1, year - 2018)}批专精特新“小巨人”企业",
-            Tier.hidden_champion: f"第{max(1, year - 2015)}批制造业单项冠军企业",
+            # MIIT's 单项冠军 is for manufacturers; other firms come from a named local list.
+            Tier.hidden_champion: f"第{max(1, year - 2015)}批制造业单项冠军企业"
+            if p.industry in MANUFACTURING
+            else f"{year}年度隐形冠军企业（园区名单）",
             Tier.unicorn: f"长城战略咨询（GEI）中国独角兽企业研究报告{year}",
             Tier.gazelle: f"长城战略咨询（GEI）{year}年瞪羚企业名单",
         }
@@ -823,7 +826,9 @@ class FirmFaker:
             row: Row = {
                 "tier": tier,
                 "kind": kind,
-                "level": LEVELS[tier],
+                "level": RecognitionLevel.district
+                if tier is Tier.hidden_champion and p.industry not in MANUFACTURING
+                else LEVELS[tier],
                 "certificate_no": number,
                 "issued_on": issued_on,
                 "expires_on": expiry_for(tier, issued_on),

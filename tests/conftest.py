@@ -35,6 +35,7 @@ TEST_DATABASE_URL = os.environ["DATABASE_URL"]
 
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
@@ -43,13 +44,22 @@ import app.audit.listener  # noqa: E402, F401  (registers the audit trail)
 import app.models  # noqa: E402, F401
 from app.audit.actor import Actor, ActorKind, act_as  # noqa: E402
 from app.audit.models import Channel  # noqa: E402
+from app.auth import security  # noqa: E402
 from app.auth.models import Role, TokenKind, User  # noqa: E402
 from app.auth.service import create_user, issue_token  # noqa: E402
 from app.db import engine as app_engine  # noqa: E402
 from app.db import get_session  # noqa: E402
 from app.firms.models import Firm  # noqa: E402
 from app.web.csrf import CSRF_COOKIE, SESSION_COOKIE  # noqa: E402
-from scripts.testdb import recreate_database, sibling_url  # noqa: E402
+from scripts.testdb import drop_database, recreate_database, sibling_url  # noqa: E402
+from seeds.reference import load_reference  # noqa: E402
+
+# argon2id with the production cost takes ~0.4 s per hash or check on CI's 2 cores; tests use the same
+# algorithm (hashes still start with $argon2id$) at the lowest cost. Set before factories hash their password.
+if hasattr(security, "_hasher"):
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    security._DUMMY_HASH = security._hasher.hash(secrets.token_urlsafe(16))
+
 from tests import factories  # noqa: E402
 
 # `tests/` is on sys.path in pytest's default import mode: `import factories` must be the same module, or its
@@ -84,14 +94,19 @@ def alembic_config() -> Callable[[str], Config]:
 
 
 @pytest.fixture(scope="session")
-def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
     """`fresh_database("_mig")` → the URL of an empty database beside the test one (PG database or file)."""
     folder = tmp_path_factory.mktemp("databases")
+    created: set[str] = set()
 
     def _fresh(suffix: str) -> str:
-        return recreate_database(sibling_url(TEST_DATABASE_URL, suffix, sqlite_dir=folder))
+        url = recreate_database(sibling_url(TEST_DATABASE_URL, suffix, sqlite_dir=folder))
+        created.add(url)
+        return url
 
-    return _fresh
+    yield _fresh
+    for url in created:
+        drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -119,47 +134,8 @@ def reference_data(migrated_database: str, engine: Engine) -> None:
     """Districts, parks, areas, carriers and industries, loaded once and committed (tests only read them)."""
     with Session(engine) as session:
         act_as(session, TEST_ACTOR)
-        _load_reference(session)
+        load_reference(session)
         session.commit()
-
-
-def _load_reference(session: Session) -> None:
-    try:
-        from seeds.reference import load_reference
-    except ImportError as exc:
-        if exc.name not in {"seeds", "seeds.reference"}:
-            raise
-        # TODO: remove this fallback once seeds.reference.load_reference exists everywhere.
-        _minimal_reference(session)
-        return
-    load_reference(session)
-
-
-def _minimal_reference(session: Session) -> None:
-    from app.reference.models import Area, District, Industry, Park
-
-    for code, district, park in (
-        ("jingan", "静安区", "静安园"),
-        ("yangpu", "杨浦区", "杨浦园"),
-        ("hongkou", "虹口区", "虹口园"),
-    ):
-        session.merge(District(code=code, name=district))
-        session.flush()
-        session.merge(Park(code=code, name=park, district_code=code))
-    session.flush()
-    for code, park, name in (
-        ("jingan_shibei", "jingan", "市北"),
-        ("yangpu_future_valley", "yangpu", "未来谷"),
-        ("hongkou_north_bund", "hongkou", "北外滩"),
-    ):
-        session.merge(Area(code=code, park_code=park, name=name))
-    for code, name in (
-        ("digital_economy", "数字经济"),
-        ("life_health", "生命健康"),
-        ("green_low_carbon", "绿色低碳"),
-    ):
-        session.merge(Industry(code=code, name=name))
-    session.flush()
 
 
 @pytest.fixture

@@ -64,12 +64,21 @@ def text_values(form: FormData, names: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def validate(model: type[M], data: dict[str, Any]) -> tuple[M | None, dict[str, str]]:
-    """The model, or None and {field: Chinese message}."""
+def validate(
+    model: type[M], data: dict[str, Any], *, keep_blank: bool = False, required: Iterable[str] = ()
+) -> tuple[M | None, dict[str, str]]:
+    """The model, or None and {field: Chinese message}.
+
+    A blank field is left out (a required one is then 必填, an optional one takes its default); an edit form
+    passes `keep_blank` so that emptying a field clears it, and names its `required` fields itself.
+    """
+    payload = data if keep_blank else {k: v for k, v in data.items() if v != ""}
+    missing = {name: "必填" for name in required if not str(data.get(name) or "").strip()}
     try:
-        return model.model_validate(data), {}
+        parsed = model.model_validate(payload)
     except ValidationError as exc:
-        return None, field_errors(exc.errors())
+        return None, {**field_errors(exc.errors()), **missing}
+    return (None, missing) if missing else (parsed, {})
 
 
 def error_of(exc: RuleViolation | Conflict) -> dict[str, str]:
@@ -80,11 +89,40 @@ def error_of(exc: RuleViolation | Conflict) -> dict[str, str]:
 
 # --- the forms ---------------------------------------------------------------------------------------
 
-FIRM_CREATE_FIELDS = ("name", "uscc", "park", "area", "carrier", "industry", "founded_on", "district", "address",
-                      "officer_id", "joined_on", "tags", "reason")
-FIRM_UPDATE_FIELDS = ("version", "name", "renamed_on", "uscc", "founded_on", "district", "address", "status",
-                      "status_since", "officer_id", "park", "area", "carrier", "industry", "moved_on", "tags",
-                      "reason")
+FIRM_CREATE_FIELDS = (
+    "name",
+    "uscc",
+    "park",
+    "area",
+    "carrier",
+    "industry",
+    "founded_on",
+    "district",
+    "address",
+    "officer_id",
+    "joined_on",
+    "tags",
+    "reason",
+)
+FIRM_UPDATE_FIELDS = (
+    "version",
+    "name",
+    "renamed_on",
+    "uscc",
+    "founded_on",
+    "district",
+    "address",
+    "status",
+    "status_since",
+    "officer_id",
+    "park",
+    "area",
+    "carrier",
+    "industry",
+    "moved_on",
+    "tags",
+    "reason",
+)
 YEAR_VALUE_FIELDS = YEAR_INT_FIELDS + YEAR_AMOUNT_FIELDS
 YEAR_FORM_FIELDS = ("year", "source", "source_department", *YEAR_VALUE_FIELDS, "reason")
 FACT_FIELDS = ("key", "value", "valid_from", "source", "source_department", "note", "reason")
@@ -160,8 +198,9 @@ class ReferenceOptions:
     def district_options(self) -> list[tuple[str, str]]:
         return [(d.code, d.name) for d in self.districts]
 
-    def _grouped(self, rows: list[Any], park: str | None,
-                 park_codes: frozenset[str] | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    def _grouped(
+        self, rows: list[Any], park: str | None, park_codes: frozenset[str] | None
+    ) -> list[tuple[str, list[tuple[str, str]]]]:
         groups: list[tuple[str, list[tuple[str, str]]]] = []
         for p in self.parks:
             if park and p.code != park:
@@ -173,13 +212,15 @@ class ReferenceOptions:
                 groups.append((p.name, items))
         return groups
 
-    def area_groups(self, park: str | None = None,
-                    park_codes: frozenset[str] | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+    def area_groups(
+        self, park: str | None = None, park_codes: frozenset[str] | None = None
+    ) -> list[tuple[str, list[tuple[str, str]]]]:
         """Areas grouped by park: only the chosen park's when one is chosen, else every park in scope."""
         return self._grouped(self.areas, park, park_codes)
 
-    def carrier_groups(self, park: str | None = None,
-                       park_codes: frozenset[str] | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+    def carrier_groups(
+        self, park: str | None = None, park_codes: frozenset[str] | None = None
+    ) -> list[tuple[str, list[tuple[str, str]]]]:
         return self._grouped(self.carriers, park, park_codes)
 
     def industry_options(self) -> list[tuple[str, str]]:

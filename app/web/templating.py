@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
+from app.auth.models import ROLE_LABELS
 from app.config import ROOT
 from app.web import formatting
 from app.web.csrf import CSRF_FIELD, csrf_token
@@ -21,6 +22,7 @@ env.filters["mask_phone"] = formatting.mask_phone
 env.filters["mask_id"] = formatting.mask_id_number
 env.globals["CSRF_FIELD"] = CSRF_FIELD
 env.globals["HTMX_VERSION"] = "2.0.11"
+env.globals["ROLE_LABELS"] = ROLE_LABELS
 
 
 def wants_block(request: Request, block: str) -> bool:

@@ -25,8 +25,6 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from scripts.testdb import drop_database
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -156,7 +154,6 @@ def live_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        drop_database(url)
 
 
 @pytest.fixture(scope="session")
