@@ -46,11 +46,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--scenarios", type=_csv(str, [s.key for s in SCENARIOS]),
                    default=[s.key for s in SCENARIOS], help="default: all")
     p.add_argument("--roles", type=_csv(str, list(ROLES)), default=list(ROLES), help="default: admin,officer_jingan")
-    p.add_argument("--requests", type=int, default=400, help="measured requests per scenario (default 400)")
+    p.add_argument("--requests", type=int, default=300, help="measured requests per scenario (default 300)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     p.add_argument("--warmup", type=int, default=None, help="unmeasured requests first (default 5 per client)")
-    p.add_argument("--max-seconds", type=float, default=25.0,
-                   help="stop a scenario after this long even if --requests are not done (default 25)")
+    p.add_argument("--max-seconds", type=float, default=20.0,
+                   help="stop a scenario after this long even if --requests are not done (default 20)")
     p.add_argument("--workers", type=_csv(int), default=[1],
                    help="uvicorn worker counts for the full matrix (default 1)")
     p.add_argument("--compare-workers", type=int, default=2,
