@@ -96,3 +96,7 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+# Every unit of work, whoever opens it (web, CLI, job, seed), writes the audit trail.
+from app.audit import listener as _audit_listener  # noqa: E402, F401

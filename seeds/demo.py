@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import app.audit.listener  # noqa: F401  (registers the audit trail, whoever calls us)
 import app.models  # noqa: F401  (every mapper, for the foreign keys between domains)
 from app.audit.actor import Actor, ActorKind, act_as
 from app.audit.models import Channel

@@ -40,7 +40,6 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-import app.audit.listener  # noqa: E402, F401  (registers the audit trail)
 import app.models  # noqa: E402, F401
 from app.audit.actor import Actor, ActorKind, act_as  # noqa: E402
 from app.audit.models import Channel  # noqa: E402

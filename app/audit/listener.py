@@ -11,12 +11,20 @@ from typing import Any
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.audit.actor import current_actor
-from app.audit.models import AuditEntry
-from app.db import utcnow
+# app.db imports this module to register the listener for every Session, so the audit models and
+# the actor are imported inside the hooks (they import app.db themselves).
 
 # Bookkeeping columns that are not facts of the file.
-SKIP = {"id", "firm_id", "created_at", "updated_at", "version", "search_text", "recorded_at", "recorded_by_id"}
+SKIP = {
+    "id",
+    "firm_id",
+    "created_at",
+    "updated_at",
+    "version",
+    "search_text",
+    "recorded_at",
+    "recorded_by_id",
+}
 
 
 class AuditTrailIsReadOnly(RuntimeError):
@@ -80,6 +88,8 @@ def _summary(obj: Any) -> str:
 
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_edits(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    from app.audit.models import AuditEntry
+
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEntry):
             raise AuditTrailIsReadOnly("审计记录不可修改或删除")
@@ -87,8 +97,11 @@ def _refuse_audit_edits(session: Session, _ctx: UOWTransaction, _instances: Any)
 
 @event.listens_for(Session, "after_flush")
 def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
+    from app.audit.actor import current_actor
+    from app.audit.models import AuditEntry
+
     rows: list[dict[str, Any]] = []
-    now = utcnow()
+    now = datetime.now(UTC)
 
     def row(obj: Any, action: str, field: str | None, old: str | None, new: str | None) -> dict[str, Any]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,14 +10,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import CHANNEL_LABELS, AuditEntry, Channel, PersonalDataAccess
+from app.auth.models import User
 from app.db import Base
+from app.indicators.facts import FACT_DEFS, FACTS
+from app.reference.models import Area, Carrier, District, Industry, Park
 
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}
 
 
-def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+Choices = dict[tuple[str, str], dict[str, str]]
+
+
+def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str], Choices]:
+    """Chinese names of audited tables, of their fields, and of coded values (from the column info)."""
     entities: dict[str, str] = {}
     fields: dict[tuple[str, str], str] = {}
+    choices: Choices = {}
     for mapper in Base.registry.mappers:
         cls = mapper.class_
         table = getattr(cls, "__tablename__", None)
@@ -27,7 +36,66 @@ def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
             column = attr.columns[0]
             if "label" in column.info:
                 fields[(table, attr.key)] = column.info["label"]
-    return entities, fields
+            if "choices" in column.info:
+                choices[(table, attr.key)] = column.info["choices"]
+    choices[("fact_observations", "key")] = {d.key: d.label for d in FACT_DEFS}
+    return entities, fields, choices
+
+
+# Columns holding a reference code or a user id, shown by name.
+REFERENCE_FIELDS = {
+    "park_code": "park",
+    "area_code": "area",
+    "carrier_code": "carrier",
+    "industry_code": "industry",
+}
+USER_FIELDS = {"officer_id", "assignee_id", "verified_by_id", "uploaded_by_id"}
+
+
+class _Values:
+    """Turns stored codes into what officers read: 高新技术企业, not hnte; 静安园, not jingan."""
+
+    def __init__(self, session: Session, entries: list[AuditEntry], choices: Choices) -> None:
+        self.choices = choices
+        self.refs = {
+            "park": dict(session.execute(select(Park.code, Park.name)).tuples().all()),
+            "area": dict(session.execute(select(Area.code, Area.name)).tuples().all()),
+            "carrier": dict(session.execute(select(Carrier.code, Carrier.name)).tuples().all()),
+            "industry": dict(session.execute(select(Industry.code, Industry.name)).tuples().all()),
+            "district": dict(session.execute(select(District.code, District.name)).tuples().all()),
+        }
+        ids = {
+            int(v)
+            for e in entries
+            if e.field in USER_FIELDS
+            for v in (e.old_value, e.new_value)
+            if v and v.isdigit()
+        }
+        ids |= {
+            int(m)
+            for e in entries
+            for m in re.findall(
+                r"(?:officer_id|assignee_id)=(\d+)", (e.new_value or "") + (e.old_value or "")
+            )
+        }
+        self.users = (
+            dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples().all())
+            if ids
+            else {}
+        )
+
+    def show(self, table: str, field: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if (table, field) in self.choices:
+            return self.choices[(table, field)].get(value, value)
+        if field in REFERENCE_FIELDS:
+            return self.refs[REFERENCE_FIELDS[field]].get(value, value)
+        if field == "district_code":
+            return self.refs["district"].get(value, value)
+        if field in USER_FIELDS and value.isdigit():
+            return self.users.get(int(value), value)
+        return value
 
 
 @dataclass
@@ -44,19 +112,28 @@ class HistoryLine:
     reason: str | None
 
 
-def _summary_labelled(table: str, text: str | None, fields: dict[tuple[str, str], str]) -> str | None:
+def _summary_labelled(
+    table: str, text: str | None, fields: dict[tuple[str, str], str], values: _Values
+) -> str | None:
     if not text:
         return text
+    pairs = [part.partition("=")[::2] for part in text.split("; ")]
+    fact_key = dict(pairs).get("key") if table == "fact_observations" else None
     parts = []
-    for part in text.split("; "):
-        key, _, value = part.partition("=")
-        parts.append(f"{fields.get((table, key), key)}：{value}")
+    for key, value in pairs:
+        shown = values.show(table, key, value)
+        if key == "value" and fact_key in FACTS:
+            # A coded fact value (e.g. 研发机构级别 municipal) reads as its label (市级).
+            shown = FACTS[fact_key].choices.get(value, value)
+        parts.append(f"{fields.get((table, key), key)}：{shown}")
     return "；".join(parts)
 
 
-def firm_history(session: Session, firm_id: int, *, limit: int = 200, offset: int = 0) -> tuple[list[HistoryLine], int]:
+def firm_history(
+    session: Session, firm_id: int, *, limit: int = 200, offset: int = 0
+) -> tuple[list[HistoryLine], int]:
     """Newest first. Field names and entities are shown with their Chinese labels."""
-    entities, fields = _labels()
+    entities, fields, choices = _labels()
     total = int(session.scalar(select(func.count()).where(AuditEntry.firm_id == firm_id)) or 0)
     rows = session.scalars(
         select(AuditEntry)
@@ -65,6 +142,7 @@ def firm_history(session: Session, firm_id: int, *, limit: int = 200, offset: in
         .limit(limit)
         .offset(offset)
     ).all()
+    values = _Values(session, list(rows), choices)
     lines = []
     for row in rows:
         channel = CHANNEL_LABELS.get(Channel(row.channel), row.channel)
@@ -72,8 +150,11 @@ def firm_history(session: Session, firm_id: int, *, limit: int = 200, offset: in
             channel = f"{channel} #{row.channel_ref}"
         old, new = row.old_value, row.new_value
         if row.action != "update":
-            old = _summary_labelled(row.entity, old, fields)
-            new = _summary_labelled(row.entity, new, fields)
+            old = _summary_labelled(row.entity, old, fields, values)
+            new = _summary_labelled(row.entity, new, fields, values)
+        else:
+            old = values.show(row.entity, row.field or "", old)
+            new = values.show(row.entity, row.field or "", new)
         lines.append(
             HistoryLine(
                 at=row.at,

@@ -54,12 +54,14 @@ class Task(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), info=label("承办人"))
-    origin: Mapped[TaskOrigin] = mapped_column(String(24), info=label("来源"))
+    origin: Mapped[TaskOrigin] = mapped_column(String(24), info=label("来源", TASK_ORIGIN_LABELS))
     # What the task came from in its own workflow (e.g. "recognition:12"), for later issues to link back.
     origin_ref: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200), info=label("事项"))
     due_on: Mapped[date | None] = mapped_column(Date, info=label("办理期限"))
-    status: Mapped[TaskStatus] = mapped_column(String(16), default=TaskStatus.open, info=label("状态"))
+    status: Mapped[TaskStatus] = mapped_column(
+        String(16), default=TaskStatus.open, info=label("状态", TASK_STATUS_LABELS)
+    )
     notes: Mapped[str | None] = mapped_column(Text, info=label("办理情况"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), info=label("办结时间"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,9 +13,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Base, TimestampMixin
 
 
-def label(text: str) -> dict[str, str]:
-    """Column info carrying the Chinese label the change history shows."""
-    return {"label": text}
+def label(text: str, choices: Mapping[Any, str] | None = None) -> dict[str, Any]:
+    """Column info carrying the Chinese label (and value labels) the change history shows."""
+    info: dict[str, Any] = {"label": text}
+    if choices is not None:
+        info["choices"] = {str(k): v for k, v in choices.items()}
+    return info
 
 
 class FirmStatus(StrEnum):
@@ -46,7 +51,7 @@ class Firm(TimestampMixin, Base):
     district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"), info=label("注册地"))
     address: Mapped[str | None] = mapped_column(String(256), info=label("地址"))
     status: Mapped[FirmStatus] = mapped_column(
-        String(16), default=FirmStatus.active, index=True, info=label("经营状态")
+        String(16), default=FirmStatus.active, index=True, info=label("经营状态", FIRM_STATUS_LABELS)
     )
     status_since: Mapped[date | None] = mapped_column(Date, info=label("状态日期"))
     officer_id: Mapped[int | None] = mapped_column(
@@ -86,7 +91,7 @@ class FirmStatusPeriod(Base):
     __label__ = "经营状态"
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
-    status: Mapped[FirmStatus] = mapped_column(String(16), info=label("经营状态"))
+    status: Mapped[FirmStatus] = mapped_column(String(16), info=label("经营状态", FIRM_STATUS_LABELS))
     valid_from: Mapped[date | None] = mapped_column(Date, info=label("起"))
     valid_to: Mapped[date | None] = mapped_column(Date, info=label("止"))
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, TimestampMixin, UTCDateTime, utcnow
 from app.firms.models import label
-from app.tiers.codes import Tier
+from app.tiers.codes import TIER_LABELS, Tier
 
 
 class RecognitionKind(StrEnum):
@@ -52,9 +52,11 @@ class Recognition(TimestampMixin, Base):
     __table_args__ = (Index("ix_recognitions_tier_expires", "tier", "expires_on"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
-    tier: Mapped[Tier] = mapped_column(String(24), info=label("梯度"))
-    kind: Mapped[RecognitionKind] = mapped_column(String(16), info=label("认定类型"))
-    level: Mapped[RecognitionLevel | None] = mapped_column(String(16), info=label("级别"))
+    tier: Mapped[Tier] = mapped_column(String(24), info=label("梯度", TIER_LABELS))
+    kind: Mapped[RecognitionKind] = mapped_column(String(16), info=label("认定类型", RECOGNITION_KIND_LABELS))
+    level: Mapped[RecognitionLevel | None] = mapped_column(
+        String(16), info=label("级别", RECOGNITION_LEVEL_LABELS)
+    )
     certificate_no: Mapped[str | None] = mapped_column(String(64), info=label("证书编号"))
     issued_on: Mapped[date] = mapped_column(Date, info=label("认定日期"))
     expires_on: Mapped[date | None] = mapped_column(Date, info=label("有效期至"))

@@ -292,3 +292,17 @@ def test_the_database_itself_refuses_to_alter_the_audit_trail(db: Session) -> No
         db.execute(text("UPDATE audit_entries SET new_value = 'x'"))
     with pytest.raises(DBAPIError, match="read-only"), db.begin_nested():
         db.execute(text("DELETE FROM audit_entries"))
+
+
+def test_the_history_reads_in_chinese_labels_not_codes(client: TestClient, officer_headers: dict[str, str]) -> None:
+    firm = FirmFactory()
+    client.post(f"/api/v1/firms/{firm.id}/recognitions", json={"tier": "hnte", "issued_on": "2025-12-01"},
+                headers=officer_headers).raise_for_status()
+    client.post(f"/api/v1/firms/{firm.id}/facts", json={"key": "rd_institution", "value": "municipal",
+                                                        "source": "firm_reported"},
+                headers=officer_headers).raise_for_status()
+    items = client.get(f"/api/v1/firms/{firm.id}/history", headers=officer_headers).json()["items"]
+    recognition = next(x for x in items if x["entity"] == "认定")
+    assert "梯度：高新技术企业" in recognition["new"] and "hnte" not in recognition["new"]
+    fact = next(x for x in items if x["entity"] == "企业事实")
+    assert "研发机构级别" in fact["new"] and "取值：市级" in fact["new"] and "来源：企业填报" in fact["new"]
