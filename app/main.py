@@ -15,8 +15,11 @@ from app.audit import listener as _audit_listener  # noqa: F401  (registers the 
 from app.auth.models import User
 from app.auth.routes import router as auth_router
 from app.auth.security import DEMO_PASSWORD, DEMO_USERNAMES, verify_password
+from app.casework.routes import router as casework_router
 from app.config import ROOT, settings
 from app.db import SessionLocal
+from app.firms.api import router as firms_api_router
+from app.firms.web import router as firms_router
 from app.web import errors, middleware
 from app.web.csrf import csrf_protect
 
@@ -58,13 +61,9 @@ def create_app() -> FastAPI:
     middleware.install(app)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     app.include_router(auth_router)
-    import importlib  # TEMP while the web routes are being written
-
-    for mod in ("app.firms.routes", "app.firms.api", "app.casework.routes"):
-        try:
-            app.include_router(importlib.import_module(mod).router)
-        except ModuleNotFoundError:
-            pass
+    app.include_router(firms_router)
+    app.include_router(firms_api_router)
+    app.include_router(casework_router)
 
     @app.get("/", name="home", include_in_schema=False)
     def home(request: Request) -> Response:

@@ -86,8 +86,14 @@ class FirmFile:
 
 
 def build(
-    session: Session, principal: Principal, firm: Firm, *, today: date, as_of: date | None = None,
-    reveal_personal: bool = False, with_history: bool = True,
+    session: Session,
+    principal: Principal,
+    firm: Firm,
+    *,
+    today: date,
+    as_of: date | None = None,
+    reveal_personal: bool = False,
+    with_history: bool = True,
 ) -> FirmFile:
     """Everything on the file, as of `as_of` (default today). Contacts come masked unless the caller
     asks to reveal them and the role may: that reveal is logged (PIPL)."""
@@ -96,29 +102,37 @@ def build(
     years_by: dict[int, list[FirmYear]] = {}
     for row in indicators_service.years_of(session, firm.id):
         years_by.setdefault(row.year, []).append(row)
-    years = [YearView(year=y, rows=rows, effective=effective_year(rows, indicators_service.YEAR_FIELDS))
-             for y, rows in sorted(years_by.items(), reverse=True)]
+    years = [
+        YearView(year=y, rows=rows, effective=effective_year(rows, indicators_service.YEAR_FIELDS))
+        for y, rows in sorted(years_by.items(), reverse=True)
+    ]
     facts = indicators_service.facts_of(session, firm.id)
     evidence = recognitions_service.evidence_of(session, firm.id)
     recs = []
     for rec in recognitions_service.recognitions_of(session, firm.id):
         held = rec.held_on(day)
-        recs.append(RecognitionView(
-            recognition=rec,
-            held=held,
-            expiring_soon=held and rec.expires_on is not None
-            and rec.expires_on <= day + timedelta(days=EXPIRY_WARNING_DAYS),
-            expired=rec.expires_on is not None and rec.expires_on < day,
-            evidence=[e for e in evidence if e.recognition_id == rec.id],
-        ))
+        recs.append(
+            RecognitionView(
+                recognition=rec,
+                held=held,
+                expiring_soon=held
+                and rec.expires_on is not None
+                and rec.expires_on <= day + timedelta(days=EXPIRY_WARNING_DAYS),
+                expired=rec.expires_on is not None and rec.expires_on < day,
+                evidence=[e for e in evidence if e.recognition_id == rec.id],
+            )
+        )
     tiers = sorted({str(r.recognition.tier) for r in recs if r.held})
     reveal = reveal_personal and principal.can_see_personal_data
     if reveal and firm.contacts:
         log_personal_data_access(session, principal, firm.id, "view", "联系人电话、身份证号")
-    tasks = list(session.scalars(
-        select(Task).where(Task.firm_id == firm.id, Task.status.in_([TaskStatus.open, TaskStatus.in_progress]))
-        .order_by(Task.due_on)
-    ))
+    tasks = list(
+        session.scalars(
+            select(Task)
+            .where(Task.firm_id == firm.id, Task.status.in_([TaskStatus.open, TaskStatus.in_progress]))
+            .order_by(Task.due_on)
+        )
+    )
     history, total = firm_history(session, firm.id) if with_history else ([], 0)
     current_names = [n for n in firm.names if n.valid_to is None]
     return FirmFile(
@@ -126,8 +140,11 @@ def build(
         as_of=day,
         membership=repository.membership_on(session, firm.id, day),
         memberships=sorted(firm.memberships, key=lambda m: m.valid_from, reverse=True),
-        former_names=[n.name for n in firm.names if n.valid_to is not None and n.name != firm.name
-                      and n not in current_names],
+        former_names=[
+            n.name
+            for n in firm.names
+            if n.valid_to is not None and n.name != firm.name and n not in current_names
+        ],
         tags=[t.tag for t in firm.tags if t.valid_to is None],
         contacts=sorted(firm.contacts, key=lambda c: (not c.is_primary, c.id)),
         contacts_masked=not reveal,
@@ -152,8 +169,9 @@ def fact_rows(file: FirmFile) -> list[dict[str, Any]]:
     out = []
     for defn in FACT_DEFS:
         eff = file.effective.get(defn.key)
-        out.append({"defn": defn, "effective": eff,
-                    "observations": [f for f in file.facts if f.key == defn.key]})
+        out.append(
+            {"defn": defn, "effective": eff, "observations": [f for f in file.facts if f.key == defn.key]}
+        )
     return out
 
 
@@ -161,41 +179,131 @@ def to_api(file: FirmFile) -> FirmFileOut:
     firm, m = file.firm, file.membership
     masked = file.contacts_masked
     return FirmFileOut(
-        id=firm.id, name=firm.name, former_names=file.former_names, uscc=firm.uscc, founded_on=firm.founded_on,
-        district=firm.district_code, address=firm.address, status=firm.status, status_since=firm.status_since,
-        officer_id=firm.officer_id, version=firm.version,
-        park=m.park_code if m else None, area=m.area_code if m else None,
-        carrier=m.carrier_code if m else None, industry=m.industry_code if m else None,
-        tiers_held=file.tiers_held, ladder_level=file.ladder_level, tags=file.tags,
-        memberships=[MembershipOut(park=x.park_code, area=x.area_code, carrier=x.carrier_code,
-                                   industry=x.industry_code, valid_from=x.valid_from, valid_to=x.valid_to)
-                     for x in file.memberships],
-        contacts=[ContactOut(id=c.id, name=c.name, title=c.title,
-                             phone=mask_phone(c.phone) if masked else c.phone,
-                             id_number=mask_id_number(c.id_number) if masked else c.id_number,
-                             email=c.email, is_primary=c.is_primary, masked=masked) for c in file.contacts],
-        years=[YearOut(year=r.year, source=r.source, source_department=r.source_department,
-                       values={k: getattr(r, k) for k in indicators_service.YEAR_FIELDS},
-                       verified_at=r.verified_at) for y in file.years for r in y.rows],
-        facts=[FactOut(id=f.id, key=f.key, value=f.value, valid_from=f.valid_from, source=f.source,
-                       source_department=f.source_department, note=f.note, recorded_at=f.recorded_at,
-                       verified_at=f.verified_at) for f in file.facts],
-        effective_facts=[EffectiveFactOut(key=e.key, value=e.value, source=e.chosen.source,
-                                          observation_id=e.chosen.id, conflict=e.conflict)
-                         for e in file.effective.values()],
-        incidents=[{"id": i.id, "kind": i.kind, "grade": i.grade, "occurred_on": i.occurred_on.isoformat(),
-                    "source": i.source} for i in file.incidents],
-        awards=[{"id": a.id, "name": a.name, "level": a.level, "awarded_on": a.awarded_on.isoformat(),
-                 "rank": a.rank, "source": a.source} for a in file.awards],
-        recognitions=[RecognitionOut(
-            id=r.recognition.id, tier=r.recognition.tier, kind=r.recognition.kind, level=r.recognition.level,
-            certificate_no=r.recognition.certificate_no, issued_on=r.recognition.issued_on,
-            expires_on=r.recognition.expires_on, revoked_on=r.recognition.revoked_on,
-            revoke_reason=r.recognition.revoke_reason, held=r.held,
-            evidence=[{"id": e.id, "filename": e.filename, "content_type": e.content_type,
-                       "size_bytes": e.size_bytes} for e in r.evidence],
-        ) for r in file.recognitions],
-        tasks=[TaskOut(id=t.id, title=t.title, status=t.status, due_on=t.due_on, assignee_id=t.assignee_id)
-               for t in file.tasks],
+        id=firm.id,
+        name=firm.name,
+        former_names=file.former_names,
+        uscc=firm.uscc,
+        founded_on=firm.founded_on,
+        district=firm.district_code,
+        address=firm.address,
+        status=firm.status,
+        status_since=firm.status_since,
+        officer_id=firm.officer_id,
+        version=firm.version,
+        park=m.park_code if m else None,
+        area=m.area_code if m else None,
+        carrier=m.carrier_code if m else None,
+        industry=m.industry_code if m else None,
+        tiers_held=file.tiers_held,
+        ladder_level=file.ladder_level,
+        tags=file.tags,
+        memberships=[
+            MembershipOut(
+                park=x.park_code,
+                area=x.area_code,
+                carrier=x.carrier_code,
+                industry=x.industry_code,
+                valid_from=x.valid_from,
+                valid_to=x.valid_to,
+            )
+            for x in file.memberships
+        ],
+        contacts=[
+            ContactOut(
+                id=c.id,
+                name=c.name,
+                title=c.title,
+                phone=mask_phone(c.phone) if masked else c.phone,
+                id_number=mask_id_number(c.id_number) if masked else c.id_number,
+                email=c.email,
+                is_primary=c.is_primary,
+                masked=masked,
+            )
+            for c in file.contacts
+        ],
+        years=[
+            YearOut(
+                year=r.year,
+                source=r.source,
+                source_department=r.source_department,
+                values={k: getattr(r, k) for k in indicators_service.YEAR_FIELDS},
+                verified_at=r.verified_at,
+            )
+            for y in file.years
+            for r in y.rows
+        ],
+        facts=[
+            FactOut(
+                id=f.id,
+                key=f.key,
+                value=f.value,
+                valid_from=f.valid_from,
+                source=f.source,
+                source_department=f.source_department,
+                note=f.note,
+                recorded_at=f.recorded_at,
+                verified_at=f.verified_at,
+            )
+            for f in file.facts
+        ],
+        effective_facts=[
+            EffectiveFactOut(
+                key=e.key,
+                value=e.value,
+                source=e.chosen.source,
+                observation_id=e.chosen.id,
+                conflict=e.conflict,
+            )
+            for e in file.effective.values()
+        ],
+        incidents=[
+            {
+                "id": i.id,
+                "kind": i.kind,
+                "grade": i.grade,
+                "occurred_on": i.occurred_on.isoformat(),
+                "source": i.source,
+            }
+            for i in file.incidents
+        ],
+        awards=[
+            {
+                "id": a.id,
+                "name": a.name,
+                "level": a.level,
+                "awarded_on": a.awarded_on.isoformat(),
+                "rank": a.rank,
+                "source": a.source,
+            }
+            for a in file.awards
+        ],
+        recognitions=[
+            RecognitionOut(
+                id=r.recognition.id,
+                tier=r.recognition.tier,
+                kind=r.recognition.kind,
+                level=r.recognition.level,
+                certificate_no=r.recognition.certificate_no,
+                issued_on=r.recognition.issued_on,
+                expires_on=r.recognition.expires_on,
+                revoked_on=r.recognition.revoked_on,
+                revoke_reason=r.recognition.revoke_reason,
+                held=r.held,
+                evidence=[
+                    {
+                        "id": e.id,
+                        "filename": e.filename,
+                        "content_type": e.content_type,
+                        "size_bytes": e.size_bytes,
+                    }
+                    for e in r.evidence
+                ],
+            )
+            for r in file.recognitions
+        ],
+        tasks=[
+            TaskOut(id=t.id, title=t.title, status=t.status, due_on=t.due_on, assignee_id=t.assignee_id)
+            for t in file.tasks
+        ],
         as_of=file.as_of,
     )

@@ -122,7 +122,13 @@ def list_firms(
     ids = _filtered(principal, filters, today)
     total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
     column = SORTS.get(sort, Firm.name)
-    page_ids = list(session.scalars(ids.order_by(column.desc() if descending else column.asc(), Firm.id.asc()).limit(limit).offset(offset)))
+    page_ids = list(
+        session.scalars(
+            ids.order_by(column.desc() if descending else column.asc(), Firm.id.asc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
     if not page_ids:
         return [], total
     rows = session.execute(
@@ -141,7 +147,11 @@ def list_firms(
     ):
         by_id[firm_id].tags.append(tag)
     officer_ids = {r.firm.officer_id for r in by_id.values() if r.firm.officer_id}
-    officers = {u.id: u for u in session.scalars(select(User).where(User.id.in_(officer_ids)))} if officer_ids else {}
+    officers = (
+        {u.id: u for u in session.scalars(select(User).where(User.id.in_(officer_ids)))}
+        if officer_ids
+        else {}
+    )
     for row in by_id.values():
         row.officer = officers.get(row.firm.officer_id) if row.firm.officer_id else None
     return [by_id[i] for i in page_ids], total

@@ -98,8 +98,17 @@ class FirmUpdate(_In):
 
 YEAR_INT_FIELDS = ("employees", "tech_staff", "rd_staff")
 YEAR_AMOUNT_FIELDS = (
-    "revenue", "main_revenue", "hightech_revenue", "total_income", "rd_expense", "rd_expense_domestic",
-    "cost_total", "total_assets", "total_liabilities", "net_profit", "equity_financing",
+    "revenue",
+    "main_revenue",
+    "hightech_revenue",
+    "total_income",
+    "rd_expense",
+    "rd_expense_domestic",
+    "cost_total",
+    "total_assets",
+    "total_liabilities",
+    "net_profit",
+    "equity_financing",
 )
 NonNegAmount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 NonNegInt = Annotated[int, Field(ge=0, le=10_000_000)]

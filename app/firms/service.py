@@ -25,8 +25,14 @@ def ensure_can_edit(principal: Principal) -> None:
 
 
 def _check_placement(
-    session: Session, principal: Principal, *, park: str, area: str | None, carrier: str | None,
-    industry: str | None, check_scope: bool = True,
+    session: Session,
+    principal: Principal,
+    *,
+    park: str,
+    area: str | None,
+    carrier: str | None,
+    industry: str | None,
+    check_scope: bool = True,
 ) -> None:
     """Codes exist, belong together, and (when placing into a park) the park is one the officer serves."""
     if session.get(Park, park) is None:
@@ -89,8 +95,9 @@ def create_firm(session: Session, principal: Principal, data: FirmCreate, *, tod
         raise NotPermitted("您的角色不能新建企业档案")
     set_reason(session, data.reason)
     _check_uscc_free(session, data.uscc)
-    _check_placement(session, principal, park=data.park, area=data.area, carrier=data.carrier,
-                     industry=data.industry)
+    _check_placement(
+        session, principal, park=data.park, area=data.area, carrier=data.carrier, industry=data.industry
+    )
     _check_district(session, data.district)
     officer_id = data.officer_id
     if officer_id is None and principal.role is Role.officer:
@@ -110,12 +117,20 @@ def create_firm(session: Session, principal: Principal, data: FirmCreate, *, tod
     )
     session.add(firm)
     session.flush()
-    session.add_all([
-        FirmName(firm_id=firm.id, name=data.name, valid_from=data.founded_on),
-        FirmStatusPeriod(firm_id=firm.id, status=FirmStatus.active, valid_from=data.founded_on),
-        Membership(firm_id=firm.id, park_code=data.park, area_code=data.area, carrier_code=data.carrier,
-                   industry_code=data.industry, valid_from=joined),
-    ])
+    session.add_all(
+        [
+            FirmName(firm_id=firm.id, name=data.name, valid_from=data.founded_on),
+            FirmStatusPeriod(firm_id=firm.id, status=FirmStatus.active, valid_from=data.founded_on),
+            Membership(
+                firm_id=firm.id,
+                park_code=data.park,
+                area_code=data.area,
+                carrier_code=data.carrier,
+                industry_code=data.industry,
+                valid_from=joined,
+            ),
+        ]
+    )
     for tag in _clean_tags(data.tags):
         session.add(FirmTag(firm_id=firm.id, tag=tag, valid_from=today))
     session.flush()
@@ -146,8 +161,14 @@ def update_firm(session: Session, principal: Principal, firm: Firm, data: FirmUp
             row.valid_to = _day_before(renamed_on)
         if not open_rows:
             # No name history yet: the name being replaced becomes the first former name.
-            firm.names.append(FirmName(firm_id=firm.id, name=firm.name, valid_from=firm.founded_on,
-                                       valid_to=_day_before(renamed_on)))
+            firm.names.append(
+                FirmName(
+                    firm_id=firm.id,
+                    name=firm.name,
+                    valid_from=firm.founded_on,
+                    valid_to=_day_before(renamed_on),
+                )
+            )
         firm.names.append(FirmName(firm_id=firm.id, name=data.name, valid_from=renamed_on))
         firm.name = data.name
     if "founded_on" in sent:
@@ -172,22 +193,45 @@ def update_firm(session: Session, principal: Principal, firm: Firm, data: FirmUp
         if park is None:
             raise RuleViolation("请选择园区", field="park")
         park_changed = current is None or park != current.park_code
-        area = data.area if "area" in sent else (None if park_changed or current is None else current.area_code)
-        carrier = data.carrier if "carrier" in sent else (
-            None if park_changed or current is None else current.carrier_code)
+        area = (
+            data.area if "area" in sent else (None if park_changed or current is None else current.area_code)
+        )
+        carrier = (
+            data.carrier
+            if "carrier" in sent
+            else (None if park_changed or current is None else current.carrier_code)
+        )
         industry = data.industry if "industry" in sent else (current.industry_code if current else None)
-        _check_placement(session, principal, park=park, area=area, carrier=carrier, industry=industry,
-                         check_scope=park_changed)
+        _check_placement(
+            session,
+            principal,
+            park=park,
+            area=area,
+            carrier=carrier,
+            industry=industry,
+            check_scope=park_changed,
+        )
         if current is None or (park, area, carrier, industry) != (
-            current.park_code, current.area_code, current.carrier_code, current.industry_code
+            current.park_code,
+            current.area_code,
+            current.carrier_code,
+            current.industry_code,
         ):
             moved_on = data.moved_on or today
             if current is not None:
                 if moved_on <= current.valid_from:
                     raise RuleViolation("变更日期须晚于当前归属的起始日期", field="moved_on")
                 current.valid_to = _day_before(moved_on)
-            session.add(Membership(firm_id=firm.id, park_code=park, area_code=area, carrier_code=carrier,
-                                   industry_code=industry, valid_from=moved_on))
+            session.add(
+                Membership(
+                    firm_id=firm.id,
+                    park_code=park,
+                    area_code=area,
+                    carrier_code=carrier,
+                    industry_code=industry,
+                    valid_from=moved_on,
+                )
+            )
     if "officer_id" in sent and data.officer_id != firm.officer_id:
         park_now = data.park if "park" in sent and data.park else (current.park_code if current else "")
         _check_officer(session, data.officer_id, park_now)
@@ -195,7 +239,9 @@ def update_firm(session: Session, principal: Principal, firm: Firm, data: FirmUp
     if "tags" in sent and data.tags is not None:
         set_tags(session, firm, data.tags, today=today)
 
-    firm.search_text = search_text_for(firm.name, [n.name for n in firm.names if n.name != firm.name], firm.uscc)
+    firm.search_text = search_text_for(
+        firm.name, [n.name for n in firm.names if n.name != firm.name], firm.uscc
+    )
     session.flush()
     return firm
 
@@ -240,9 +286,17 @@ def delete_contact(session: Session, principal: Principal, contact: Contact, rea
     session.flush()
 
 
-def log_personal_data_access(session: Session, principal: Principal, firm_id: int | None, action: str,
-                             detail: str | None = None) -> None:
+def log_personal_data_access(
+    session: Session, principal: Principal, firm_id: int | None, action: str, detail: str | None = None
+) -> None:
     """PIPL: record who viewed or exported contacts' personal data, and for which firm."""
-    session.add(PersonalDataAccess(user_id=principal.user_id, actor_label=principal.label, firm_id=firm_id,
-                                   action=action, detail=detail))
+    session.add(
+        PersonalDataAccess(
+            user_id=principal.user_id,
+            actor_label=principal.label,
+            firm_id=firm_id,
+            action=action,
+            detail=detail,
+        )
+    )
     session.flush()

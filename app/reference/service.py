@@ -40,7 +40,9 @@ class ReferenceOptions:
     def district_options(self) -> Options:
         return [(d.code, d.name) for d in self.districts]
 
-    def _grouped(self, rows: list[Any], park: str | None, park_codes: frozenset[str] | None) -> GroupedOptions:
+    def _grouped(
+        self, rows: list[Any], park: str | None, park_codes: frozenset[str] | None
+    ) -> GroupedOptions:
         groups: GroupedOptions = []
         for p in self.parks:
             if park and p.code != park:
@@ -52,7 +54,9 @@ class ReferenceOptions:
                 groups.append((p.name, items))
         return groups
 
-    def area_groups(self, park: str | None = None, park_codes: frozenset[str] | None = None) -> GroupedOptions:
+    def area_groups(
+        self, park: str | None = None, park_codes: frozenset[str] | None = None
+    ) -> GroupedOptions:
         """Areas grouped by park: only the chosen park's when one is chosen, else every park in scope."""
         return self._grouped(self.areas, park, park_codes)
 

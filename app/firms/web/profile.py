@@ -147,7 +147,9 @@ def update(
         if data.version != firm.version:
             errors = {"__all__": STALE, "__conflict__": "1"}
         else:
-            errors = attempt(session, lambda: service.update_firm(session, principal, firm, data, today=today()))
+            errors = attempt(
+                session, lambda: service.update_firm(session, principal, firm, data, today=today())
+            )
     status = 409 if errors.pop("__conflict__", None) else 422
     if status == 409:
         errors["__all__"] += "。您填写的内容仍保留在下方，请核对当前档案后再保存。"
