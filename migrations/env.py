@@ -7,8 +7,8 @@ from typing import Any
 from alembic import context
 
 import app.models  # noqa: F401  (fills Base.metadata)
-from app.db import Base, make_engine
 from app.config import settings
+from app.db import Base, make_engine
 
 # Indexes that exist only on PostgreSQL (trigram search); created by hand in a migration.
 POSTGRES_ONLY_INDEXES = {"ix_firms_search_trgm"}

@@ -14,7 +14,6 @@ from app.auth.models import Role, User
 from app.auth.principal import Principal
 from app.db import SessionDep
 from app.errors import NotAuthenticated, NotPermitted
-
 from app.web.csrf import SESSION_COOKIE  # noqa: E402
 
 

@@ -26,10 +26,13 @@ def user_by_token(session: Session, digest: str, now: datetime) -> tuple[User, A
     return (row[0], row[1]) if row else None
 
 
-def failures_since(session: Session, *, username: str | None = None, client: str | None = None,
-                   since: datetime) -> int:
-    stmt = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= since, LoginAttempt.success.is_(False)
+def failures_since(
+    session: Session, *, username: str | None = None, client: str | None = None, since: datetime
+) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
     )
     if username is not None:
         stmt = stmt.where(LoginAttempt.username == username)

@@ -51,7 +51,9 @@ def login(
     status = 422
     if not errors:
         try:
-            user = service.authenticate(session, username=username, password=password, client=client_of(request))
+            user = service.authenticate(
+                session, username=username, password=password, client=client_of(request)
+            )
         except service.LoginThrottled as exc:
             errors["__all__"] = str(exc)
             status = 429
@@ -66,12 +68,20 @@ def login(
                 issued = service.issue_token(session, user, TokenKind.session)
                 response = RedirectResponse(_safe_next(next), status_code=303)
                 response.set_cookie(
-                    SESSION_COOKIE, issued.token, max_age=issued.max_age_seconds, httponly=True,
-                    samesite="lax", secure=settings.secure_cookies,
+                    SESSION_COOKIE,
+                    issued.token,
+                    max_age=issued.max_age_seconds,
+                    httponly=True,
+                    samesite="lax",
+                    secure=settings.secure_cookies,
                 )
                 return response
-    return render(request, "auth/login.html", {"next": _safe_next(next), "errors": errors,
-                                               "username": username}, status_code=status)
+    return render(
+        request,
+        "auth/login.html",
+        {"next": _safe_next(next), "errors": errors, "username": username},
+        status_code=status,
+    )
 
 
 @router.post("/logout", name="auth:logout")
@@ -91,13 +101,16 @@ def token(
 ) -> Response:
     """OAuth2 password flow: form fields `username`, `password` → a bearer token."""
     try:
-        user = service.authenticate(session, username=form.username, password=form.password,
-                                    client=client_of(request))
+        user = service.authenticate(
+            session, username=form.username, password=form.password, client=client_of(request)
+        )
     except service.LoginThrottled as exc:
         return JSONResponse({"detail": str(exc)}, status_code=429)
     if user is None:
-        return JSONResponse({"detail": "用户名或密码不正确"}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"detail": "用户名或密码不正确"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
     issued = service.issue_token(session, user, TokenKind.bearer)
-    return JSONResponse({"access_token": issued.token, "token_type": "bearer",
-                         "expires_in": issued.max_age_seconds})
+    return JSONResponse(
+        {"access_token": issued.token, "token_type": "bearer", "expires_in": issued.max_age_seconds}
+    )

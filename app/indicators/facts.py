@@ -52,8 +52,14 @@ FACT_DEFS: list[FactDef] = [
     FactDef("lists.dishonest", "列入严重失信主体名单", "bool"),
     FactDef("rd_institution", "研发机构级别", "choice", choices=RD_INSTITUTION_LABELS),
     FactDef("led_standard_within_5y", "近五年主导制定标准", "bool"),
-    FactDef("market.domestic_share_pct", "国内细分市场占有率", "decimal", unit="%", minimum=_ZERO,
-            maximum=Decimal(100)),
+    FactDef(
+        "market.domestic_share_pct",
+        "国内细分市场占有率",
+        "decimal",
+        unit="%",
+        minimum=_ZERO,
+        maximum=Decimal(100),
+    ),
     FactDef("market.domestic_rank", "国内细分市场排名", "int", minimum=Decimal(1)),
     FactDef("market.global_rank", "全球细分市场排名", "int", minimum=Decimal(1)),
     FactDef("ip.class1", "Ⅰ类知识产权（件）", "int", minimum=_ZERO),
@@ -61,9 +67,12 @@ FACT_DEFS: list[FactDef] = [
     FactDef("ip.class1_high_value", "其中高价值Ⅰ类（件）", "int", minimum=_ZERO),
     FactDef("ip.class2", "Ⅱ类知识产权（件）", "int", minimum=_ZERO),
     FactDef("scores.hnte_innovation", "高企创新能力评价得分", "decimal", minimum=_ZERO, maximum=Decimal(100)),
-    FactDef("scores.srdi_platform", "专精特新发展评价得分（平台）", "decimal", minimum=_ZERO,
-            maximum=Decimal(100)),
-    FactDef("scores.srdi_2022", "专精特新自评得分（2022 标准）", "decimal", minimum=_ZERO, maximum=Decimal(100)),
+    FactDef(
+        "scores.srdi_platform", "专精特新发展评价得分（平台）", "decimal", minimum=_ZERO, maximum=Decimal(100)
+    ),
+    FactDef(
+        "scores.srdi_2022", "专精特新自评得分（2022 标准）", "decimal", minimum=_ZERO, maximum=Decimal(100)
+    ),
 ]
 FACTS: dict[str, FactDef] = {d.key: d for d in FACT_DEFS}
 
@@ -183,8 +192,9 @@ def effective_facts(observations: Iterable[Observation], as_of: date) -> dict[st
             per_source[Source(obs.source)] = obs
     result: dict[str, EffectiveFact] = {}
     for key, per_source in latest.items():
-        ordered = sorted(per_source.values(), key=lambda o: (SOURCE_RANK[Source(o.source)], _newest_first(o)),
-                         reverse=True)
+        ordered = sorted(
+            per_source.values(), key=lambda o: (SOURCE_RANK[Source(o.source)], _newest_first(o)), reverse=True
+        )
         result[key] = EffectiveFact(key=key, value=ordered[0].value, chosen=ordered[0], candidates=ordered)
     return result
 
@@ -211,6 +221,7 @@ def effective_year(rows: Sequence[Any], fields: Sequence[str]) -> dict[str, Effe
         given = {Source(r.source): getattr(r, name) for r in ordered if getattr(r, name) is not None}
         chosen = next(iter(given.items()), (None, None))
         distinct = {Decimal(str(v)) for v in given.values()}
-        out[name] = EffectiveYearField(value=chosen[1], source=chosen[0], conflict=len(distinct) > 1,
-                                       values_by_source=given)
+        out[name] = EffectiveYearField(
+            value=chosen[1], source=chosen[0], conflict=len(distinct) > 1, values_by_source=given
+        )
     return out

@@ -47,7 +47,9 @@ def upsert_year(
     _check_year(year, data, today)
     set_reason(session, data.reason)
     row = session.scalars(
-        select(FirmYear).where(FirmYear.firm_id == firm.id, FirmYear.year == year, FirmYear.source == data.source)
+        select(FirmYear).where(
+            FirmYear.firm_id == firm.id, FirmYear.year == year, FirmYear.source == data.source
+        )
     ).first()
     if row is None:
         row = FirmYear(firm_id=firm.id, year=year, source=data.source, recorded_by_id=principal.user_id)
@@ -68,7 +70,9 @@ def years_of(session: Session, firm_id: int) -> list[FirmYear]:
     )
 
 
-def add_fact(session: Session, principal: Principal, firm: Firm, data: FactIn, *, today: date) -> FactObservation:
+def add_fact(
+    session: Session, principal: Principal, firm: Firm, data: FactIn, *, today: date
+) -> FactObservation:
     """Record what one source says of a fact, holding from `valid_from` (default today)."""
     ensure_can_edit(principal)
     if data.key not in FACTS:
@@ -128,7 +132,9 @@ def add_award(session: Session, principal: Principal, firm: Firm, data: AwardIn)
 
 
 def incidents_of(session: Session, firm_id: int) -> list[Incident]:
-    return list(session.scalars(select(Incident).where(Incident.firm_id == firm_id).order_by(Incident.occurred_on)))
+    return list(
+        session.scalars(select(Incident).where(Incident.firm_id == firm_id).order_by(Incident.occurred_on))
+    )
 
 
 def awards_of(session: Session, firm_id: int) -> list[Award]:

@@ -47,7 +47,9 @@ def add_recognition(session: Session, principal: Principal, firm: Firm, data: Re
         if dup is not None:
             raise RuleViolation("该证书编号已登记", field="certificate_no")
     set_reason(session, data.reason)
-    row = Recognition(firm_id=firm.id, **data.model_dump(exclude={"reason", "expires_on"}), expires_on=expires_on)
+    row = Recognition(
+        firm_id=firm.id, **data.model_dump(exclude={"reason", "expires_on"}), expires_on=expires_on
+    )
     session.add(row)
     session.flush()
     return row
@@ -80,7 +82,13 @@ def get_recognition(session: Session, firm: Firm, recognition_id: int) -> Recogn
 
 
 def attach_evidence(
-    session: Session, principal: Principal, storage: Storage, firm: Firm, *, filename: str, data: bytes,
+    session: Session,
+    principal: Principal,
+    storage: Storage,
+    firm: Firm,
+    *,
+    filename: str,
+    data: bytes,
     recognition_id: int | None = None,
 ) -> EvidenceFile:
     """Store an uploaded scan/PDF/image after checking its type (from the bytes) and size."""
@@ -93,8 +101,13 @@ def attach_evidence(
         get_recognition(session, firm, recognition_id)
     key = storage.save(data, suffix=suffix)
     row = EvidenceFile(
-        firm_id=firm.id, recognition_id=recognition_id, filename=(filename or "file")[-255:],
-        content_type=content_type, size_bytes=len(data), sha256=digest(data), storage_key=key,
+        firm_id=firm.id,
+        recognition_id=recognition_id,
+        filename=(filename or "file")[-255:],
+        content_type=content_type,
+        size_bytes=len(data),
+        sha256=digest(data),
+        storage_key=key,
         uploaded_by_id=principal.user_id,
     )
     session.add(row)

@@ -12,8 +12,15 @@ from app.errors import DomainError, NotAuthenticated, RuleViolation
 from app.web.templating import render
 from app.web.validation import translate_errors
 
-TITLES = {401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "不支持的操作", 409: "数据已被他人修改",
-          422: "输入有误", 429: "请求过于频繁"}
+TITLES = {
+    401: "请先登录",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持的操作",
+    409: "数据已被他人修改",
+    422: "输入有误",
+    429: "请求过于频繁",
+}
 
 
 def is_api(request: Request) -> bool:
@@ -31,10 +38,19 @@ def error_response(request: Request, status: int, message: str) -> Response:
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     if request.headers.get("hx-request") == "true":
-        return render(request, "errors/_toast.html", {"message": message, "status": status},
-                      status_code=status, headers={"HX-Reswap": "none"})
-    return render(request, "errors/error.html", {"message": message, "status": status,
-                                                 "title": TITLES.get(status, "出错了")}, status_code=status)
+        return render(
+            request,
+            "errors/_toast.html",
+            {"message": message, "status": status},
+            status_code=status,
+            headers={"HX-Reswap": "none"},
+        )
+    return render(
+        request,
+        "errors/error.html",
+        {"message": message, "status": status, "title": TITLES.get(status, "出错了")},
+        status_code=status,
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -42,8 +58,9 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, RuleViolation) and is_api(request):
             loc = ["body", exc.field] if exc.field else ["body"]
-            return JSONResponse({"detail": [{"loc": loc, "msg": exc.message, "type": "value_error"}]},
-                                status_code=422)
+            return JSONResponse(
+                {"detail": [{"loc": loc, "msg": exc.message, "type": "value_error"}]}, status_code=422
+            )
         if isinstance(exc, NotAuthenticated):
             return error_response(request, 401, exc.message)
         return error_response(request, exc.status_code, exc.message)
@@ -58,7 +75,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if is_api(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=getattr(exc, "headers", None))
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+            )
         message = {404: "您要找的页面不存在", 405: "不支持的操作"}.get(exc.status_code, str(exc.detail))
         return error_response(request, exc.status_code, message)

@@ -10,7 +10,7 @@ from app.config import settings
 from app.web.csrf import CSRF_COOKIE
 
 CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 
@@ -22,7 +22,11 @@ def install(app: FastAPI) -> None:
         token = getattr(request.state, "csrf_token", None)
         if token and getattr(request.state, "csrf_new", False):
             response.set_cookie(
-                CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies,
+                CSRF_COOKIE,
+                token,
+                httponly=True,
+                samesite="strict",
+                secure=settings.secure_cookies,
                 max_age=60 * 60 * 24,
             )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

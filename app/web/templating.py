@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.auth.models import ROLE_LABELS
@@ -53,7 +53,9 @@ def render(
     }
     ctx.update(context or {})
     block_name = block if block is not None and wants_block(request, block) else None
-    response = templates.TemplateResponse(request, template, ctx, block_name=block_name, status_code=status_code)
+    response = templates.TemplateResponse(
+        request, template, ctx, block_name=block_name, status_code=status_code
+    )
     response.headers["Vary"] = "HX-Request, HX-Target"
     for key, value in (headers or {}).items():
         response.headers[key] = value

@@ -52,7 +52,7 @@ def message_for(error: dict[str, Any]) -> str:
         msg = str(error.get("msg", ""))
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):
-                return msg[len(prefix):]
+                return msg[len(prefix) :]
         return msg
     template = MESSAGES.get(kind)
     if template is None:

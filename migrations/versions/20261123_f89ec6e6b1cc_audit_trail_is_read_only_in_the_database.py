@@ -9,10 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-
-
-revision: str = 'f89ec6e6b1cc'
-down_revision: str | None = '11c8711ea08c'
+revision: str = "f89ec6e6b1cc"
+down_revision: str | None = "11c8711ea08c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -49,22 +49,34 @@ def _call(w: World, endpoint: str, which: str) -> int:
     if endpoint == "get":
         return w.client.get(base, headers=w.headers).status_code
     if endpoint == "patch":
-        return w.client.patch(base, json={"version": firm.version, "address": "新地址 1 号"},
-                              headers=w.headers).status_code
+        return w.client.patch(
+            base, json={"version": firm.version, "address": "新地址 1 号"}, headers=w.headers
+        ).status_code
     if endpoint == "put_year":
-        return w.client.put(f"{base}/years/{last_year}", json={"revenue": 1200, "source": "officer_verified"},
-                            headers=w.headers).status_code
+        return w.client.put(
+            f"{base}/years/{last_year}",
+            json={"revenue": 1200, "source": "officer_verified"},
+            headers=w.headers,
+        ).status_code
     if endpoint == "recognition":
-        return w.client.post(f"{base}/recognitions", json={"tier": "tech_sme", "issued_on": "2026-05-01"},
-                             headers=w.headers).status_code
+        return w.client.post(
+            f"{base}/recognitions", json={"tier": "tech_sme", "issued_on": "2026-05-01"}, headers=w.headers
+        ).status_code
     if endpoint == "fact":
-        return w.client.post(f"{base}/facts", json={"key": "ip.class1", "value": 3}, headers=w.headers).status_code
+        return w.client.post(
+            f"{base}/facts", json={"key": "ip.class1", "value": 3}, headers=w.headers
+        ).status_code
     if endpoint == "history":
         return w.client.get(f"{base}/history", headers=w.headers).status_code
     if endpoint == "create":
-        code = uscc.build("91310110" if which == "other" else "91310106", "MA7AUTH" + ("1" if which == "own" else "2"))
-        return w.client.post("/api/v1/firms", json={"name": "矩阵测试科技有限公司", "uscc": code,
-                                                    "park": PARK_OF[which]}, headers=w.headers).status_code
+        code = uscc.build(
+            "91310110" if which == "other" else "91310106", "MA7AUTH" + ("1" if which == "own" else "2")
+        )
+        return w.client.post(
+            "/api/v1/firms",
+            json={"name": "矩阵测试科技有限公司", "uscc": code, "park": PARK_OF[which]},
+            headers=w.headers,
+        ).status_code
     raise AssertionError(endpoint)
 
 
@@ -131,7 +143,10 @@ def test_session_cookie_works_like_a_bearer_token(client: TestClient, make_user:
     headers = login(client, make_user(Role.officer, parks=["jingan"]))
     assert client.get(f"/api/v1/firms/{firm.id}").status_code == 200
     # A cookie-authenticated write needs the CSRF header …
-    assert client.post(f"/api/v1/firms/{firm.id}/facts", json={"key": "is_sme", "value": True}).status_code == 403
+    assert (
+        client.post(f"/api/v1/firms/{firm.id}/facts", json={"key": "is_sme", "value": True}).status_code
+        == 403
+    )
     # … and succeeds with it.
     ok = client.post(f"/api/v1/firms/{firm.id}/facts", json={"key": "is_sme", "value": True}, headers=headers)
     assert ok.status_code == 201
