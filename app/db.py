@@ -65,6 +65,9 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Keep the planner's statistics fresh (SQLite's advice for long-lived connections); bounded work.
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("PRAGMA optimize=0x10002")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import bench  # noqa: F401  (demo mode before app.config is read)
 from bench import generate, load
-from bench.generate import ENGINES, ROOT, Generated, Target, size_label
+from bench.generate import Generated
+from bench.targets import ENGINES, ROOT, Target, size_label
 from bench.load import ROLES, SCENARIOS, Result
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -85,7 +86,7 @@ def run_load(target: Target, workers: int, args: argparse.Namespace, roles: Sequ
                     errs = f"  errors {r.errors}" if r.errors else ""
                     log(f"  {target.label:<16} w{workers} {role:<15} {scenario.key:<12} n={r.count:<4} "
                         f"p50 {r.pct(50):7.1f}  p95 {r.pct(95):7.1f}  p99 {r.pct(99):7.1f} ms  "
-                        f"{r.rps:6.1f} req/s  server cpu {r.cpu_ms:5.1f} ms/req  load {r.load_before:4.1f}{errs}")
+                        f"{r.rps:6.1f} req/s  cpu app {r.cpu_ms:5.1f} db {r.db_cpu_ms:5.1f} ms/req  load {r.load_before:4.1f}{errs}")
     return results
 
 
@@ -104,19 +105,20 @@ def _verdict(r: Result, largest: int) -> str:
 
 
 def table(results: Sequence[Result], largest: int) -> list[str]:
-    lines = ["| engine | firms | role | scenario | n | p50 ms | p95 ms | p99 ms | req/s | server CPU ms/req "
-             "| load avg | target (p95 at 100k) |",
-             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| engine | firms | role | scenario | n | p50 ms | p95 ms | p99 ms | req/s | app CPU ms/req "
+             "| PG CPU ms/req | load avg | target (p95 at 100k) |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     labels = {s.key: s.label for s in SCENARIOS}
     for r in results:
         if r.skipped:
             lines.append(f"| {r.engine} | {size_label(r.size)} | {r.role} | {labels[r.scenario]} | – | – | – | – | – "
-                         f"| – | – | not run: {r.skipped} |")
+                         f"| – | – | – | not run: {r.skipped} |")
             continue
         errs = f" ({sum(r.errors.values())} non-200)" if r.errors else ""
         lines.append(f"| {r.engine} | {size_label(r.size)} | {r.role} | {labels[r.scenario]} | {r.count}{errs} "
                      f"| {_ms(r.pct(50))} | {_ms(r.pct(95))} | {_ms(r.pct(99))} | {r.rps:.1f} | {_ms(r.cpu_ms)} "
-                     f"| {r.load_before:.1f} | {_verdict(r, largest)} |")
+                     f"| {_ms(r.db_cpu_ms) if r.engine == 'postgresql' else '–'} | {r.load_before:.1f} "
+                     f"| {_verdict(r, largest)} |")
     return lines
 
 

@@ -38,44 +38,15 @@ from seeds.fake import TABLE_ORDER, table_batches
 from seeds.fake import reset_id_sequence as reset_firm_ids
 from seeds.reference import load_reference
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / "var" / "bench"
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
-ENGINES = ("sqlite", "postgresql")
+from bench.targets import BENCH_DIR, ENGINES, PG_SERVER, ROOT, Target, size_label
+
+__all__ = ["BENCH_DIR", "ENGINES", "PG_SERVER", "ROOT", "Target", "size_label", "ensure", "drop_database"]
+
 # Fixed, so that every run and both engines hold the same firms (dates stay relative to the day generated).
 SEED = 20_261_123
 FIRMS_PER_BATCH = 2_000
 ROWS_PER_INSERT = 5_000
 DEMO_PASSWORD = "ladder-demo"
-
-
-def size_label(size: int) -> str:
-    return f"{size // 1000}k" if size % 1000 == 0 else str(size)
-
-
-@dataclass(frozen=True)
-class Target:
-    engine: str
-    size: int
-    pg_server: str = PG_SERVER
-
-    @property
-    def label(self) -> str:
-        return f"{self.engine} {size_label(self.size)}"
-
-    @property
-    def db_name(self) -> str:
-        return f"ladder_bench_{size_label(self.size)}"
-
-    @property
-    def sqlite_path(self) -> Path:
-        return BENCH_DIR / f"ladder_{size_label(self.size)}.db"
-
-    @property
-    def url(self) -> str:
-        if self.engine == "sqlite":
-            return f"sqlite:///{self.sqlite_path}"
-        return f"{self.pg_server.rstrip('/')}/{self.db_name}"
 
 
 @dataclass

@@ -33,7 +33,8 @@ from app.firms.models import Firm, Membership
 from app.firms.repository import CURRENT
 from app.reference.models import Industry, Park
 from app.tiers.codes import Tier
-from bench.generate import BENCH_DIR, DEMO_PASSWORD, ROOT, Target
+from bench.generate import DEMO_PASSWORD
+from bench.targets import BENCH_DIR, ROOT, Target, size_label
 from app.db import make_engine
 
 HOST = "127.0.0.1"
@@ -79,7 +80,7 @@ def serve(target: Target, *, workers: int = 1, log: Callable[[str], None] = prin
     """uvicorn on the bench database (demo mode, plain-HTTP cookies), stopped (by its pid) on exit."""
     port = free_port()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = BENCH_DIR / f"server-{target.engine}-{target.db_name.removeprefix('ladder_bench_')}-w{workers}.log"
+    log_path = BENCH_DIR / f"server-{target.engine}-{size_label(target.size)}-w{workers}.log"
     env = {**os.environ, "DATABASE_URL": target.url, "LADDER_DEMO_MODE": "1", "LADDER_SECURE_COOKIES": "0"}
     cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port),
            "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
@@ -138,6 +139,34 @@ def server_cpu_seconds(server: Server) -> float:
         if pid != root and (child := _proc_stat(pid)) is not None and child[0] == root:
             total += child[1]
     return total
+
+
+def _per_pid_cpu(match: Callable[[int], bool]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return out
+    for pid in pids:
+        if match(pid) and (stat := _proc_stat(pid)) is not None:
+            out[pid] = stat[1]
+    return out
+
+
+def db_backends_cpu(target: Target) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the target database (by pid); {} on SQLite,
+    whose work is done inside the server process and already counted there."""
+    if target.engine != "postgresql":
+        return {}
+    needle = f" {target.db_name} ".encode()
+
+    def ours(pid: int) -> bool:
+        try:
+            return needle in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") + b" "
+        except OSError:
+            return False
+
+    return _per_pid_cpu(ours)
 
 
 def load_average() -> float:
@@ -362,6 +391,7 @@ class Result:
     errors: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
     server_cpu: float = 0.0  # CPU seconds the server spent on the measured requests
+    db_cpu: float = 0.0  # and the PostgreSQL backends serving it (SQLite runs inside the server)
     load_before: float = float("nan")  # 1-minute load average when the scenario started
     skipped: str | None = None
 
@@ -382,6 +412,12 @@ class Result:
         n = self.count + sum(self.errors.values())
         return self.server_cpu * 1000 / n if n else float("nan")
 
+    @property
+    def db_cpu_ms(self) -> float:
+        """PostgreSQL backend CPU per request (0 on SQLite, where it is part of the server's)."""
+        n = self.count + sum(self.errors.values())
+        return self.db_cpu * 1000 / n if n else float("nan")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "engine": self.engine, "size": self.size, "workers": self.workers, "role": self.role,
@@ -389,7 +425,8 @@ class Result:
             "errors": {str(k): v for k, v in self.errors.items()}, "seconds": round(self.seconds, 3),
             "p50_ms": round(self.pct(50), 2), "p95_ms": round(self.pct(95), 2),
             "p99_ms": round(self.pct(99), 2), "rps": round(self.rps, 2),
-            "server_cpu_ms_per_req": round(self.cpu_ms, 2), "load_before": self.load_before,
+            "server_cpu_ms_per_req": round(self.cpu_ms, 2), "db_cpu_ms_per_req": round(self.db_cpu_ms, 2),
+            "load_before": self.load_before,
             "skipped": self.skipped,
         }
 
@@ -472,10 +509,11 @@ def run_scenario(server: Server, scenario: Scenario, pool: Pool, credentials: di
         return result
     _replay(server.port, paths[:warmup], headers, concurrency, None)
     result.load_before = load_average()
-    cpu = server_cpu_seconds(server)
+    cpu, db = server_cpu_seconds(server), db_backends_cpu(server.target)
     result.latencies_ms, result.errors, result.seconds = _replay(
         server.port, paths[warmup:], headers, concurrency, max_seconds)
     result.server_cpu = server_cpu_seconds(server) - cpu
+    result.db_cpu = sum(v - db.get(pid, 0.0) for pid, v in db_backends_cpu(server.target).items())
     return result
 
 

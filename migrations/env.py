@@ -31,6 +31,11 @@ def run_migrations() -> None:
 
 
 def _run(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch mode rebuilds a table by copy-drop-rename; with foreign keys on, the drop would cascade
+        # into the child tables. The pragma only takes effect outside a transaction, so set it on the
+        # raw connection before SQLAlchemy begins one, and check the keys once the migration is done.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -40,6 +45,11 @@ def _run(connection: Any) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 
 run_migrations()

@@ -235,6 +235,10 @@ class FirmFaker:
             "status_since": p.status_since,
             "officer_id": officer_id,
             "search_text": search_text_for(name, former, uscc),
+            # The open membership's placement (none once the firm has moved out or closed).
+            "park_code": p.park if p.active else None,
+            "area_code": p.area if p.active else None,
+            "industry_code": p.industry if p.active else None,
         }
         if firm_id is not None:
             firm["id"] = firm_id

@@ -23,6 +23,7 @@ from app.db import utcnow
 from app.firms import uscc
 from app.firms.models import Contact, Firm, FirmName, FirmStatus, Membership
 from app.firms.search import search_text_for
+from app.firms.service import place
 from app.indicators.models import FactObservation, FirmYear, Source
 from app.recognitions.models import Recognition, RecognitionKind, RecognitionLevel
 from app.tiers.codes import VALIDITY_YEARS, Tier
@@ -117,16 +118,13 @@ class FirmFactory(BaseFactory):
     def park(obj: Firm, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create or extracted is False:
             return
-        MembershipFactory(
-            firm=obj,
-            park_code=extracted or "jingan",
-            valid_from=obj.founded_on or today() - timedelta(days=365),
-            **kwargs,
-        )
+        kwargs.setdefault("valid_from", obj.founded_on or today() - timedelta(days=365))
+        MembershipFactory(firm=obj, park_code=extracted or "jingan", **kwargs)
 
 
 class MembershipFactory(BaseFactory):
-    """A current membership (no valid_to); pass `firm=` or `firm_id=`."""
+    """A current membership (no valid_to); pass `firm=` or `firm_id=`. An open one also becomes the firm's
+    current placement, as firms.service does."""
 
     class Meta:
         model = Membership
@@ -140,6 +138,13 @@ class MembershipFactory(BaseFactory):
     industry_code = None
     valid_from = _years_ago(3)
     valid_to = None
+
+    @factory.post_generation
+    def placement(obj: Membership, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create and obj.valid_to is None:
+            session = _session()
+            place(session.get(Firm, obj.firm_id), obj)  # type: ignore[arg-type]
+            session.flush()
 
 
 class FirmNameFactory(BaseFactory):

@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin
@@ -43,6 +43,7 @@ class Firm(TimestampMixin, Base):
     __tablename__ = "firms"
     __audited__ = True
     __label__ = "企业档案"
+    __table_args__ = (Index("ix_firms_park_code_name", "park_code", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128), index=True, info=label("企业名称"))
@@ -57,6 +58,12 @@ class Firm(TimestampMixin, Base):
     officer_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", use_alter=True), index=True, info=label("服务专员")
     )
+    # The open membership's placement, copied here by firms.service so that lists, filters and the officer's
+    # park scope read one indexed row per firm; the dated history stays in `memberships` (whose codes are the
+    # foreign keys, so these copies carry none).
+    park_code: Mapped[str | None] = mapped_column(String(32), info=label("当前园区"))
+    area_code: Mapped[str | None] = mapped_column(String(48), index=True, info=label("当前功能区"))
+    industry_code: Mapped[str | None] = mapped_column(String(48), index=True, info=label("当前行业"))
     # Lower-cased name, former names and USCC: the one column the search box matches.
     search_text: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -105,6 +112,14 @@ class Membership(Base):
     __table_args__ = (
         Index("ix_memberships_current", "park_code", "valid_to"),
         Index("ix_memberships_firm_current", "firm_id", "valid_to"),
+        # A firm sits in at most one place at a time: one open membership.
+        Index(
+            "uq_memberships_one_open",
+            "firm_id",
+            unique=True,
+            sqlite_where=text("valid_to IS NULL"),
+            postgresql_where=text("valid_to IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))

@@ -29,10 +29,7 @@ def scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
         return stmt.where(Firm.id == (principal.firm_id or -1))
     if principal.park_codes is None:
         return stmt
-    in_parks = exists().where(
-        Membership.firm_id == Firm.id, CURRENT, Membership.park_code.in_(principal.park_codes)
-    )
-    return stmt.where(in_parks)
+    return stmt.where(Firm.park_code.in_(principal.park_codes))
 
 
 def held_on(day: date) -> Any:
@@ -79,19 +76,16 @@ def _filtered(principal: Principal, filters: FirmFilters, today: date) -> Select
     if filters.q:
         needle = filters.q.strip().lower()
         stmt = stmt.where(Firm.search_text.contains(needle, autoescape=True))
-    membership_conds = []
     if filters.park:
-        membership_conds.append(Membership.park_code == filters.park)
+        stmt = stmt.where(Firm.park_code == filters.park)
     if filters.area:
-        membership_conds.append(Membership.area_code == filters.area)
+        stmt = stmt.where(Firm.area_code == filters.area)
     if filters.industry:
         # An industry group matches its sub-industries too.
         sub = select(Industry.code).where(
             or_(Industry.code == filters.industry, Industry.parent_code == filters.industry)
         )
-        membership_conds.append(Membership.industry_code.in_(sub))
-    if membership_conds:
-        stmt = stmt.where(exists().where(Membership.firm_id == Firm.id, CURRENT, *membership_conds))
+        stmt = stmt.where(Firm.industry_code.in_(sub))
     if filters.tier:
         stmt = stmt.where(
             exists().where(Recognition.firm_id == Firm.id, Recognition.tier == filters.tier, held_on(today))

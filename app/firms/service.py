@@ -89,6 +89,14 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return out
 
 
+def place(firm: Firm, membership: Membership | None) -> None:
+    """Copy the open membership's placement onto the firm (what lists and the park scope read)."""
+    open_one = membership if membership is not None and membership.valid_to is None else None
+    firm.park_code = open_one.park_code if open_one else None
+    firm.area_code = open_one.area_code if open_one else None
+    firm.industry_code = open_one.industry_code if open_one else None
+
+
 def create_firm(session: Session, principal: Principal, data: FirmCreate, *, today: date) -> Firm:
     """Register a firm: name, USCC and park are enough; the rest may come later."""
     if not principal.can_create_firms:
@@ -117,20 +125,22 @@ def create_firm(session: Session, principal: Principal, data: FirmCreate, *, tod
     )
     session.add(firm)
     session.flush()
+    membership = Membership(
+        firm_id=firm.id,
+        park_code=data.park,
+        area_code=data.area,
+        carrier_code=data.carrier,
+        industry_code=data.industry,
+        valid_from=joined,
+    )
     session.add_all(
         [
             FirmName(firm_id=firm.id, name=data.name, valid_from=data.founded_on),
             FirmStatusPeriod(firm_id=firm.id, status=FirmStatus.active, valid_from=data.founded_on),
-            Membership(
-                firm_id=firm.id,
-                park_code=data.park,
-                area_code=data.area,
-                carrier_code=data.carrier,
-                industry_code=data.industry,
-                valid_from=joined,
-            ),
+            membership,
         ]
     )
+    place(firm, membership)
     for tag in _clean_tags(data.tags):
         session.add(FirmTag(firm_id=firm.id, tag=tag, valid_from=today))
     session.flush()
@@ -218,20 +228,22 @@ def update_firm(session: Session, principal: Principal, firm: Firm, data: FirmUp
             current.industry_code,
         ):
             moved_on = data.moved_on or today
+            if moved_on > today:
+                raise RuleViolation("变更日期不能晚于今天", field="moved_on")
             if current is not None:
                 if moved_on <= current.valid_from:
                     raise RuleViolation("变更日期须晚于当前归属的起始日期", field="moved_on")
                 current.valid_to = _day_before(moved_on)
-            session.add(
-                Membership(
-                    firm_id=firm.id,
-                    park_code=park,
-                    area_code=area,
-                    carrier_code=carrier,
-                    industry_code=industry,
-                    valid_from=moved_on,
-                )
+            moved = Membership(
+                firm_id=firm.id,
+                park_code=park,
+                area_code=area,
+                carrier_code=carrier,
+                industry_code=industry,
+                valid_from=moved_on,
             )
+            session.add(moved)
+            place(firm, moved)
     if "officer_id" in sent and data.officer_id != firm.officer_id:
         park_now = data.park if "park" in sent and data.park else (current.park_code if current else "")
         _check_officer(session, data.officer_id, park_now)

@@ -379,3 +379,36 @@ def test_the_history_reads_in_chinese_labels_not_codes(
     assert "梯度：高新技术企业" in recognition["new"] and "hnte" not in recognition["new"]
     fact = next(x for x in items if x["entity"] == "企业事实")
     assert "研发机构级别" in fact["new"] and "取值：市级" in fact["new"] and "来源：企业填报" in fact["new"]
+
+
+def test_after_a_move_the_firm_belongs_to_the_new_parks_officers(
+    client: TestClient, make_user: Any, bearer: Any
+) -> None:
+    firm = FirmFactory(park="jingan")
+    jingan, yangpu = (
+        bearer(make_user(Role.officer, parks=["jingan"])),
+        bearer(make_user(Role.officer, parks=["yangpu"])),
+    )
+    assert client.get(f"/api/v1/firms/{firm.id}", headers=yangpu).status_code == 404
+    admin = bearer(make_user(Role.admin))
+    client.patch(
+        f"/api/v1/firms/{firm.id}", json={"version": firm.version, "park": "yangpu"}, headers=admin
+    ).raise_for_status()
+    assert client.get(f"/api/v1/firms/{firm.id}", headers=jingan).status_code == 404
+    assert client.get(f"/api/v1/firms/{firm.id}", headers=yangpu).json()["park"] == "yangpu"
+    listed = client.get("/api/v1/firms", params={"park": "yangpu"}, headers=admin).json()
+    assert firm.id in {i["id"] for i in listed["items"]}
+
+
+def test_a_move_cannot_be_dated_in_the_future(client: TestClient, make_user: Any, bearer: Any) -> None:
+    firm = FirmFactory(park="jingan")
+    response = client.patch(
+        f"/api/v1/firms/{firm.id}",
+        json={
+            "version": firm.version,
+            "park": "yangpu",
+            "moved_on": (today() + timedelta(days=3)).isoformat(),
+        },
+        headers=bearer(make_user(Role.admin)),
+    )
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "moved_on"
