@@ -1,7 +1,7 @@
 """`python -m bench [--sizes 10000,100000] [--engines sqlite,postgresql] [--requests N] [--concurrency C]`
 
-Builds (or reuses) the bench databases, load-tests every scenario as admin and as officer_jingan on each engine
-and size, and writes the table to docs/benchmarks.md (raw figures to var/bench/results-*.json).
+Builds (or reuses) the bench databases, load-tests every scenario as admin and as officer_jingan on each
+engine and size, and writes the table to docs/benchmarks.md (raw figures to var/bench/results-*.json).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 import bench  # noqa: F401  (demo mode before app.config is read)
 from bench import generate, load
 from bench.generate import Generated
-from bench.targets import ENGINES, ROOT, Target, size_label
 from bench.load import ROLES, SCENARIOS, Result
+from bench.targets import ENGINES, ROOT, Target, size_label
 
 DOC = ROOT / "docs" / "benchmarks.md"
 
@@ -32,33 +32,58 @@ def _csv(kind: type, allowed: Sequence[str] | None = None):  # type: ignore[no-u
         if allowed is not None:
             bad = [x for x in items if x not in allowed]
             if bad:
-                raise argparse.ArgumentTypeError(f"unknown: {', '.join(map(str, bad))} (choose from {allowed})")
+                raise argparse.ArgumentTypeError(
+                    f"unknown: {', '.join(map(str, bad))} (choose from {allowed})"
+                )
         return items
 
     return parse
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=_csv(int), default=[10_000, 100_000], help="firm counts (default 10000,100000)")
-    p.add_argument("--engines", type=_csv(str, ENGINES), default=list(ENGINES),
-                   help="sqlite,postgresql (default both)")
-    p.add_argument("--scenarios", type=_csv(str, [s.key for s in SCENARIOS]),
-                   default=[s.key for s in SCENARIOS], help="default: all")
-    p.add_argument("--roles", type=_csv(str, list(ROLES)), default=list(ROLES), help="default: admin,officer_jingan")
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--sizes", type=_csv(int), default=[10_000, 100_000], help="firm counts (default 10000,100000)"
+    )
+    p.add_argument(
+        "--engines", type=_csv(str, ENGINES), default=list(ENGINES), help="sqlite,postgresql (default both)"
+    )
+    p.add_argument(
+        "--scenarios",
+        type=_csv(str, [s.key for s in SCENARIOS]),
+        default=[s.key for s in SCENARIOS],
+        help="default: all",
+    )
+    p.add_argument(
+        "--roles", type=_csv(str, list(ROLES)), default=list(ROLES), help="default: admin,officer_jingan"
+    )
     p.add_argument("--requests", type=int, default=300, help="measured requests per scenario (default 300)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
-    p.add_argument("--warmup", type=int, default=None, help="unmeasured requests first (default 5 per client)")
-    p.add_argument("--max-seconds", type=float, default=20.0,
-                   help="stop a scenario after this long even if --requests are not done (default 20)")
-    p.add_argument("--workers", type=_csv(int), default=[1],
-                   help="uvicorn worker counts for the full matrix (default 1)")
-    p.add_argument("--compare-workers", type=int, default=2,
-                   help="also run this worker count on the largest size, as admin, to compare (0: off)")
+    p.add_argument(
+        "--warmup", type=int, default=None, help="unmeasured requests first (default 5 per client)"
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=15.0,
+        help="stop a scenario after this long even if --requests are not done (default 15)",
+    )
+    p.add_argument(
+        "--workers", type=_csv(int), default=[1], help="uvicorn worker counts for the full matrix (default 1)"
+    )
+    p.add_argument(
+        "--compare-workers",
+        type=int,
+        default=2,
+        help="also run this worker count on the largest size, as admin, to compare (0: off)",
+    )
     p.add_argument("--regenerate", action="store_true", help="rebuild the bench databases even if cached")
     p.add_argument("--generate-only", action="store_true", help="build the databases, run no load")
-    p.add_argument("--drop", action="store_true", help="drop the bench databases of --sizes/--engines and exit")
+    p.add_argument(
+        "--drop", action="store_true", help="drop the bench databases of --sizes/--engines and exit"
+    )
     p.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
     return p.parse_args(argv)
 
@@ -77,16 +102,27 @@ def run_load(target: Target, workers: int, args: argparse.Namespace, roles: Sequ
             for scenario in SCENARIOS:
                 if scenario.key not in args.scenarios:
                     continue
-                r = load.run_scenario(server, scenario, pools[role], creds[role], requests=args.requests,
-                                      concurrency=args.concurrency, warmup=warmup, max_seconds=args.max_seconds)
+                r = load.run_scenario(
+                    server,
+                    scenario,
+                    pools[role],
+                    creds[role],
+                    requests=args.requests,
+                    concurrency=args.concurrency,
+                    warmup=warmup,
+                    max_seconds=args.max_seconds,
+                )
                 results.append(r)
                 if r.skipped:
                     log(f"  {target.label:<16} w{workers} {role:<15} {scenario.key:<12} skipped: {r.skipped}")
                 else:
                     errs = f"  errors {r.errors}" if r.errors else ""
-                    log(f"  {target.label:<16} w{workers} {role:<15} {scenario.key:<12} n={r.count:<4} "
+                    log(
+                        f"  {target.label:<16} w{workers} {role:<15} {scenario.key:<12} n={r.count:<4} "
                         f"p50 {r.pct(50):7.1f}  p95 {r.pct(95):7.1f}  p99 {r.pct(99):7.1f} ms  "
-                        f"{r.rps:6.1f} req/s  cpu app {r.cpu_ms:5.1f} db {r.db_cpu_ms:5.1f} ms/req  load {r.load_before:4.1f}{errs}")
+                        f"{r.rps:6.1f} req/s  cpu app {r.cpu_ms:5.1f} db {r.db_cpu_ms:5.1f} ms/req  "
+                        f"load {r.load_before:4.1f}{errs}"
+                    )
     return results
 
 
@@ -105,20 +141,26 @@ def _verdict(r: Result, largest: int) -> str:
 
 
 def table(results: Sequence[Result], largest: int) -> list[str]:
-    lines = ["| engine | firms | role | scenario | n | p50 ms | p95 ms | p99 ms | req/s | app CPU ms/req "
-             "| PG CPU ms/req | load avg | target (p95 at 100k) |",
-             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| engine | firms | role | scenario | n | p50 ms | p95 ms | p99 ms | req/s | app CPU ms/req "
+        "| PG CPU ms/req | load avg | target (p95 at 100k) |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     labels = {s.key: s.label for s in SCENARIOS}
     for r in results:
         if r.skipped:
-            lines.append(f"| {r.engine} | {size_label(r.size)} | {r.role} | {labels[r.scenario]} | – | – | – | – | – "
-                         f"| – | – | – | not run: {r.skipped} |")
+            lines.append(
+                f"| {r.engine} | {size_label(r.size)} | {r.role} | {labels[r.scenario]} | – | – | – | – | – "
+                f"| – | – | – | not run: {r.skipped} |"
+            )
             continue
         errs = f" ({sum(r.errors.values())} non-200)" if r.errors else ""
-        lines.append(f"| {r.engine} | {size_label(r.size)} | {r.role} | {labels[r.scenario]} | {r.count}{errs} "
-                     f"| {_ms(r.pct(50))} | {_ms(r.pct(95))} | {_ms(r.pct(99))} | {r.rps:.1f} | {_ms(r.cpu_ms)} "
-                     f"| {_ms(r.db_cpu_ms) if r.engine == 'postgresql' else '–'} | {r.load_before:.1f} "
-                     f"| {_verdict(r, largest)} |")
+        lines.append(
+            f"| {r.engine} | {size_label(r.size)} | {r.role} | {labels[r.scenario]} | {r.count}{errs} "
+            f"| {_ms(r.pct(50))} | {_ms(r.pct(95))} | {_ms(r.pct(99))} | {r.rps:.1f} | {_ms(r.cpu_ms)} "
+            f"| {_ms(r.db_cpu_ms) if r.engine == 'postgresql' else '–'} | {r.load_before:.1f} "
+            f"| {_verdict(r, largest)} |"
+        )
     return lines
 
 
@@ -137,7 +179,8 @@ def workers_table(results: Sequence[Result]) -> list[str]:
     for (engine, size, role, scenario), by_w in rows.items():
         cells = " | ".join(
             f"{_ms(by_w[w].pct(50))} / {_ms(by_w[w].pct(95))}, {by_w[w].rps:.1f}" if w in by_w else "–"
-            for w in counts)
+            for w in counts
+        )
         lines.append(f"| {engine} | {size_label(size)} | {role} | {scenario} | {cells} |")
     return lines
 
@@ -149,40 +192,52 @@ def generation_lines(generated: Sequence[Generated]) -> list[str]:
             lines.append(f"- {g.target.label}: reused the cached database ({g.firms:,} firms).")
         else:
             rows = sum(g.rows.values())
-            lines.append(f"- {g.target.label}: generated {g.firms:,} firms / {rows:,} rows in {g.seconds:.0f} s "
-                         f"(writing this database: {g.insert_seconds:.0f} s). Rows: "
-                         + ", ".join(f"{k} {v:,}" for k, v in g.rows.items()) + ".")
+            lines.append(
+                f"- {g.target.label}: generated {g.firms:,} firms / {rows:,} rows in {g.seconds:.0f} s "
+                f"(writing this database: {g.insert_seconds:.0f} s). Rows: "
+                + ", ".join(f"{k} {v:,}" for k, v in g.rows.items())
+                + "."
+            )
     return lines
 
 
 NOTES_MARK = "<!-- bench:notes -->"
 
 
-def write_doc(results: Sequence[Result], generated: Sequence[Generated], args: argparse.Namespace,
-              command: str, elapsed: float) -> None:
+def write_doc(
+    results: Sequence[Result],
+    generated: Sequence[Generated],
+    args: argparse.Namespace,
+    command: str,
+    elapsed: float,
+) -> None:
     largest = max(args.sizes)
     main = [r for r in results if r.workers == args.workers[0]]
     wtable = workers_table(results)
     out = [
         "# Benchmarks",
         "",
-        "Produced by `make bench` (`python -m bench`, the `bench/` package); regenerate rather than edit the tables."
-        " Everything below the notes marker at the end is kept across runs.",
+        "Produced by `make bench` (`python -m bench`, the `bench/` package): regenerate rather than edit the "
+        "tables. Everything below the notes marker at the end is kept across runs.",
         "",
         f"- Date: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         f"- Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
-        f"{platform.python_version()}; server and load client share the machine.",
+        f"{platform.python_version()}; server, database and load client share the machine.",
         f"- Command: `{command}` ({elapsed / 60:.1f} min in all)",
-        f"- Server: uvicorn, {args.workers[0]} worker(s), `LADDER_DEMO_MODE=1`; PostgreSQL 127.0.0.1:5432 "
-        "(bench databases `ladder_bench_<size>`, VACUUM ANALYZE after loading); SQLite `var/bench/ladder_<size>.db` "
-        "(WAL, no ANALYZE — as the app runs it).",
-        f"- Load: {args.concurrency} concurrent keep-alive clients over loopback, up to {args.requests} measured "
-        f"requests per scenario (or {args.max_seconds:.0f} s) after {args.warmup or 5 * args.concurrency} "
-        "warm-up requests; latency is client-side, request sent to last byte. Scenario paths are drawn with a "
-        "fixed seed: list = random park/tier/industry filters (each on ~⅓ of requests), page 1 (60 %), 2–10 "
-        "(30 %) or a random page of the whole list (10 %); search = a 2–4 character piece of a firm name (70 %) "
-        "or the first 10–18 characters of a USCC (30 %); API list = half searches, half filtered pages of 50; "
-        "file = a random firm in the role's scope.",
+        f"- Server: uvicorn, {args.workers[0]} worker(s), `LADDER_DEMO_MODE=1`. PostgreSQL 127.0.0.1:5432, "
+        "databases `ladder_bench_<size>` (VACUUM ANALYZE after loading); SQLite `var/bench/ladder_<size>.db` "
+        "(WAL, no ANALYZE: as the app runs it).",
+        f"- Load: {args.concurrency} concurrent keep-alive clients over loopback, up to {args.requests} "
+        f"measured requests per scenario (or {args.max_seconds:.0f} s), after "
+        f"{args.warmup or 5 * args.concurrency} warm-up requests. Latency is measured by the client, from "
+        "sending the request to the last byte. App CPU = CPU time of the uvicorn process(es) per request; "
+        "PG CPU = of the PostgreSQL backends serving them (on SQLite, database work is in app CPU). Unlike "
+        "latency, CPU per request hardly moves when other work shares the machine. Load avg = 1-minute load "
+        "when the scenario started; the bench itself (server, clients, database) accounts for about 5 of it.",
+        "- Requests, drawn with a fixed seed: list = park / tier / industry filters (each on about a third "
+        "of requests), page 1 (60 %), 2–10 (30 %) or a random page of the whole list (10 %); search = 2–4 "
+        "characters of a firm name (70 %) or the first 10–18 characters of a USCC (30 %); API list = half "
+        "searches, half filtered pages of 50; file = a random firm in the role's scope.",
         "- Roles: admin sees every park; officer_jingan sees 静安园 only (about 45 % of firms).",
         "- Targets (issue, at 100k firms): list/search p95 ≤ 150 ms, firm file p95 ≤ 100 ms.",
         "",
@@ -196,13 +251,20 @@ def write_doc(results: Sequence[Result], generated: Sequence[Generated], args: a
         "",
     ]
     if wtable:
-        out += ["## uvicorn workers", "", f"Same scenarios, {args.compare_workers or ''} workers vs "
-                f"{args.workers[0]} (the machine has {os.cpu_count()} cores).", "", *wtable, ""]
+        out += [
+            "## uvicorn workers",
+            "",
+            f"Same scenarios, {args.compare_workers or ''} workers vs "
+            f"{args.workers[0]} (the machine has {os.cpu_count()} cores).",
+            "",
+            *wtable,
+            "",
+        ]
     notes = ""
     if DOC.exists():
         text = DOC.read_text(encoding="utf-8")
         if NOTES_MARK in text:
-            notes = text[text.index(NOTES_MARK):]
+            notes = text[text.index(NOTES_MARK) :]
     out.append(notes or f"{NOTES_MARK}\n")
     DOC.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
 
@@ -227,12 +289,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for target in (t for t in targets if t.size == max(args.sizes)):
             results += run_load(target, args.compare_workers, args, ["admin"])
     elapsed = time.perf_counter() - started
-    command = "python -m bench" + ("" if argv is None and len(sys.argv) == 1 else
-                                   " " + shlex.join(list(argv) if argv is not None else sys.argv[1:]))
+    command = "python -m bench" + (
+        ""
+        if argv is None and len(sys.argv) == 1
+        else " " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
+    )
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     raw = generate.BENCH_DIR / f"results-{stamp}.json"
-    raw.write_text(json.dumps({"command": command, "results": [r.as_dict() for r in results]}, indent=1),
-                   encoding="utf-8")
+    raw.write_text(
+        json.dumps({"command": command, "results": [r.as_dict() for r in results]}, indent=1),
+        encoding="utf-8",
+    )
     largest = max(args.sizes)
     print()
     print("\n".join(table([r for r in results if r.workers == args.workers[0]], largest)))

@@ -11,7 +11,6 @@ the rows are drawn once and written to each.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,12 +32,11 @@ from app.auth.service import create_user
 from app.config import settings
 from app.db import Base, make_engine
 from app.firms.models import Firm
+from bench.targets import BENCH_DIR, ENGINES, PG_SERVER, ROOT, Target, size_label
 from seeds.demo import DEMO_ACCOUNTS, park_officers
 from seeds.fake import TABLE_ORDER, table_batches
 from seeds.fake import reset_id_sequence as reset_firm_ids
 from seeds.reference import load_reference
-
-from bench.targets import BENCH_DIR, ENGINES, PG_SERVER, ROOT, Target, size_label
 
 __all__ = ["BENCH_DIR", "ENGINES", "PG_SERVER", "ROOT", "Target", "size_label", "ensure", "drop_database"]
 
@@ -72,7 +70,8 @@ def database_exists(target: Target) -> bool:
     admin = _pg_admin(target)
     try:
         with admin.connect() as conn:
-            return conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.db_name}) == 1
+            found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.db_name})
+            return bool(found == 1)
     finally:
         admin.dispose()
 
@@ -123,6 +122,31 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
+def revision(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            value = conn.scalar(text("SELECT version_num FROM alembic_version"))
+            return None if value is None else str(value)
+    except DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def analyse(target: Target) -> None:
+    """PostgreSQL: fresh planner statistics and visibility map after a migration rewrote rows (what autovacuum
+    does soon enough). SQLite: nothing, as the app never runs ANALYZE."""
+    if target.engine != "postgresql":
+        return
+    engine = make_engine(target.url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+    finally:
+        engine.dispose()
+
+
 # -- rows -------------------------------------------------------------------------------------------------
 
 
@@ -150,7 +174,8 @@ class TableWriter:
         self.defaulted = defaulted
         self.getter = itemgetter(*given) if len(given) > 1 else (lambda row, _k=given[0]: (row[_k],))
         self.processors = [
-            (i, proc) for i, c in enumerate(self.columns[: len(given)])
+            (i, proc)
+            for i, c in enumerate(self.columns[: len(given)])
             if (proc := c.type._cached_bind_processor(dialect)) is not None
         ]
         self.default_processors = [c.type._cached_bind_processor(dialect) for c in defaulted]
@@ -212,8 +237,14 @@ def _accounts(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
         load_reference(session)
         for username, display_name, role, parks in DEMO_ACCOUNTS:
-            create_user(session, username=username, display_name=display_name, password=DEMO_PASSWORD,
-                        role=role, park_codes=list(parks))
+            create_user(
+                session,
+                username=username,
+                display_name=display_name,
+                password=DEMO_PASSWORD,
+                role=role,
+                park_codes=list(parks),
+            )
         officers = park_officers(session)
         session.commit()
     return officers
@@ -237,9 +268,7 @@ def _finish(target: Target, engine: Engine, conn: Connection) -> None:
     if target.engine == "postgresql":
         with conn.begin():
             reset_firm_ids(conn, "firms")
-        # What autovacuum reaches soon after a bulk load: planner statistics and the visibility map.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
-            auto.exec_driver_sql("VACUUM (ANALYZE)")
+        analyse(target)
     else:
         # No ANALYZE: the app never runs one, so the benchmark sees the plans the app gets.
         _raw(conn).execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -266,8 +295,9 @@ def build(targets: Sequence[Target], size: int, *, log: Any = print) -> list[Gen
     counts = dict.fromkeys(TABLE_ORDER, 0)
     done = 0
     try:
-        for batch in table_batches(size, today=_today(), seed=SEED, first_id=1, batch_size=FIRMS_PER_BATCH,
-                                   officers=officers):
+        for batch in table_batches(
+            size, today=_today(), seed=SEED, first_id=1, batch_size=FIRMS_PER_BATCH, officers=officers
+        ):
             for table in TABLE_ORDER:
                 counts[table] += len(batch[table])
             for target, _engine, conn in loads:
@@ -309,7 +339,12 @@ def ensure(targets: Sequence[Target], *, regenerate: bool = False, log: Any = pr
         for target in (t for t in targets if t.size == size):
             found = None if regenerate else firm_count(target)
             if found == size:
-                migrate(target.url)  # cheap when current; brings new (index) migrations to a cached database
+                before = revision(target.url)
+                migrate(target.url)  # cheap when current; brings new migrations to a cached database
+                after = revision(target.url)
+                if after != before:
+                    log(f"{target.label}: migrated {before} → {after}")
+                    analyse(target)
                 log(f"{target.label}: reusing {_where(target)} ({size:,} firms)")
                 out.append(Generated(target=target, cached=True, firms=size))
             else:
@@ -319,8 +354,10 @@ def ensure(targets: Sequence[Target], *, regenerate: bool = False, log: Any = pr
         if todo:
             built = build(todo, size, log=log)
             for result in built:
-                log(f"{result.target.label}: built in {result.seconds:.1f} s "
-                    f"(of which writing this database {result.insert_seconds:.1f} s)")
+                log(
+                    f"{result.target.label}: built in {result.seconds:.1f} s "
+                    f"(of which writing this database {result.insert_seconds:.1f} s)"
+                )
             out.extend(built)
     return out
 

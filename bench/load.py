@@ -29,13 +29,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.db import make_engine
 from app.firms.models import Firm, Membership
 from app.firms.repository import CURRENT
 from app.reference.models import Industry, Park
 from app.tiers.codes import Tier
 from bench.generate import DEMO_PASSWORD
 from bench.targets import BENCH_DIR, ROOT, Target, size_label
-from app.db import make_engine
 
 HOST = "127.0.0.1"
 SCENARIO_SEED = 7
@@ -63,8 +63,9 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
 
-def _get(port: int, path: str, headers: dict[str, str] | None = None,
-         timeout: float = 30) -> tuple[int, dict[str, str], bytes, list[str]]:
+def _get(
+    port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 30
+) -> tuple[int, dict[str, str], bytes, list[str]]:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request("GET", path, headers=headers or {})
@@ -82,12 +83,26 @@ def serve(target: Target, *, workers: int = 1, log: Callable[[str], None] = prin
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     log_path = BENCH_DIR / f"server-{target.engine}-{size_label(target.size)}-w{workers}.log"
     env = {**os.environ, "DATABASE_URL": target.url, "LADDER_DEMO_MODE": "1", "LADDER_SECURE_COOKIES": "0"}
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port),
-           "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     with log_path.open("wb") as out:
         # Its own session, so that the uvicorn supervisor and its worker processes form one group we own.
-        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = Server(target=target, workers=workers, port=port, process=process, log_path=log_path)
     try:
         _wait_healthy(server)
@@ -206,16 +221,22 @@ def session_cookie(port: int, username: str) -> str:
         raise RuntimeError(f"GET /login answered {status}")
     csrf = _cookie(cookies, "ladder_csrf")
     match = re.search(rb'name="csrf_token"\s+value="([^"]+)"', body) or re.search(
-        rb'value="([^"]+)"\s+name="csrf_token"', body)
+        rb'value="([^"]+)"\s+name="csrf_token"', body
+    )
     field_value = match.group(1).decode() if match else csrf
     if not csrf or not field_value:
         raise RuntimeError("no CSRF token on /login")
-    form = urllib.parse.urlencode({"username": username, "password": DEMO_PASSWORD, "next": "/",
-                                   "csrf_token": field_value})
+    form = urllib.parse.urlencode(
+        {"username": username, "password": DEMO_PASSWORD, "next": "/", "csrf_token": field_value}
+    )
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("POST", "/login", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"ladder_csrf={csrf}"})
+        conn.request(
+            "POST",
+            "/login",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"ladder_csrf={csrf}"},
+        )
         resp = conn.getresponse()
         resp.read()
         token = _cookie(resp.headers.get_all("set-cookie") or [], "ladder_session")
@@ -233,8 +254,12 @@ def bearer_token(port: int, username: str) -> str:
     form = urllib.parse.urlencode({"username": username, "password": DEMO_PASSWORD, "grant_type": "password"})
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("POST", "/api/v1/auth/token", body=form,
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        conn.request(
+            "POST",
+            "/api/v1/auth/token",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         resp = conn.getresponse()
         data = resp.read()
         if resp.status != 200:
@@ -277,11 +302,18 @@ def load_pools(target: Target, sample: int = 3000) -> dict[str, Pool]:
                 if role.startswith("officer_"):
                     role_parks = [role.removeprefix("officer_")]
                     stmt = stmt.join(Membership, (Membership.firm_id == Firm.id) & CURRENT).where(
-                        Membership.park_code.in_(role_parks))
+                        Membership.park_code.in_(role_parks)
+                    )
                 rows = conn.execute(stmt.order_by(Firm.id)).all()
                 picked = rng.sample(rows, min(sample, len(rows)))
-                pools[role] = Pool(role=role, firm_ids=[r.id for r in rows], names=[r.name for r in picked],
-                                   usccs=[r.uscc for r in picked], parks=role_parks, industries=industries)
+                pools[role] = Pool(
+                    role=role,
+                    firm_ids=[r.id for r in rows],
+                    names=[r.name for r in picked],
+                    usccs=[r.uscc for r in picked],
+                    parks=role_parks,
+                    industries=industries,
+                )
     finally:
         engine.dispose()
     return pools
@@ -370,7 +402,7 @@ def _file_api(rng: Random, pool: Pool) -> str:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("list_page", "list page GET /firms (filters, page)", "cookie", 150, _list_page),
     Scenario("search_page", "search page GET /firms?q=", "cookie", 150, _search_page),
-    Scenario("api_list", "API GET /api/v1/firms?q=|filters&limit=50", "bearer", 150, _api_list),
+    Scenario("api_list", "API GET /api/v1/firms?q= or filters, limit=50", "bearer", 150, _api_list),
     Scenario("file_page", "file page GET /firms/{id}", "cookie", 100, _file_page),
     Scenario("file_api", "file API GET /api/v1/firms/{id}", "bearer", 100, _file_api),
 )
@@ -420,12 +452,21 @@ class Result:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "engine": self.engine, "size": self.size, "workers": self.workers, "role": self.role,
-            "scenario": self.scenario, "concurrency": self.concurrency, "count": self.count,
-            "errors": {str(k): v for k, v in self.errors.items()}, "seconds": round(self.seconds, 3),
-            "p50_ms": round(self.pct(50), 2), "p95_ms": round(self.pct(95), 2),
-            "p99_ms": round(self.pct(99), 2), "rps": round(self.rps, 2),
-            "server_cpu_ms_per_req": round(self.cpu_ms, 2), "db_cpu_ms_per_req": round(self.db_cpu_ms, 2),
+            "engine": self.engine,
+            "size": self.size,
+            "workers": self.workers,
+            "role": self.role,
+            "scenario": self.scenario,
+            "concurrency": self.concurrency,
+            "count": self.count,
+            "errors": {str(k): v for k, v in self.errors.items()},
+            "seconds": round(self.seconds, 3),
+            "p50_ms": round(self.pct(50), 2),
+            "p95_ms": round(self.pct(95), 2),
+            "p99_ms": round(self.pct(99), 2),
+            "rps": round(self.rps, 2),
+            "server_cpu_ms_per_req": round(self.cpu_ms, 2),
+            "db_cpu_ms_per_req": round(self.db_cpu_ms, 2),
             "load_before": self.load_before,
             "skipped": self.skipped,
         }
@@ -442,8 +483,9 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def _replay(port: int, paths: Sequence[str], headers: dict[str, str], concurrency: int,
-            max_seconds: float | None) -> tuple[list[float], dict[int, int], float]:
+def _replay(
+    port: int, paths: Sequence[str], headers: dict[str, str], concurrency: int, max_seconds: float | None
+) -> tuple[list[float], dict[int, int], float]:
     """Send `paths` from `concurrency` threads; returns latencies (ms) of 200s, other statuses, wall time."""
     counter = itertools.count()
     latencies: list[float] = []
@@ -495,14 +537,32 @@ def _replay(port: int, paths: Sequence[str], headers: dict[str, str], concurrenc
     return latencies, errors, max(ends, default=start) - start
 
 
-def run_scenario(server: Server, scenario: Scenario, pool: Pool, credentials: dict[str, str], *,
-                 requests: int, concurrency: int, warmup: int, max_seconds: float) -> Result:
-    result = Result(engine=server.target.engine, size=server.target.size, workers=server.workers,
-                    role=pool.role, scenario=scenario.key, concurrency=concurrency)
+def run_scenario(
+    server: Server,
+    scenario: Scenario,
+    pool: Pool,
+    credentials: dict[str, str],
+    *,
+    requests: int,
+    concurrency: int,
+    warmup: int,
+    max_seconds: float,
+) -> Result:
+    result = Result(
+        engine=server.target.engine,
+        size=server.target.size,
+        workers=server.workers,
+        role=pool.role,
+        scenario=scenario.key,
+        concurrency=concurrency,
+    )
     rng = Random(f"{SCENARIO_SEED}:{scenario.key}:{pool.role}")
     paths = [scenario.paths(rng, pool) for _ in range(warmup + requests)]
-    headers = {"Cookie": credentials["cookie"]} if scenario.auth == "cookie" else {
-        "Authorization": f"Bearer {credentials['bearer']}"}
+    headers = (
+        {"Cookie": credentials["cookie"]}
+        if scenario.auth == "cookie"
+        else {"Authorization": f"Bearer {credentials['bearer']}"}
+    )
     status = _get(server.port, paths[0], headers)[0]
     if status != 200:
         result.skipped = f"{paths[0]} answered {status}"
@@ -511,12 +571,15 @@ def run_scenario(server: Server, scenario: Scenario, pool: Pool, credentials: di
     result.load_before = load_average()
     cpu, db = server_cpu_seconds(server), db_backends_cpu(server.target)
     result.latencies_ms, result.errors, result.seconds = _replay(
-        server.port, paths[warmup:], headers, concurrency, max_seconds)
+        server.port, paths[warmup:], headers, concurrency, max_seconds
+    )
     result.server_cpu = server_cpu_seconds(server) - cpu
     result.db_cpu = sum(v - db.get(pid, 0.0) for pid, v in db_backends_cpu(server.target).items())
     return result
 
 
 def credentials_for(server: Server) -> dict[str, dict[str, str]]:
-    return {role: {"cookie": session_cookie(server.port, role), "bearer": bearer_token(server.port, role)}
-            for role in ROLES}
+    return {
+        role: {"cookie": session_cookie(server.port, role), "bearer": bearer_token(server.port, role)}
+        for role in ROLES
+    }

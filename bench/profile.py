@@ -23,8 +23,8 @@ from typing import Any
 import bench  # noqa: F401  (demo mode before app.config is read)
 from bench.targets import Target
 
-# app.config reads DATABASE_URL on import: bench.load (and anything under app/) is imported in main(), after it
-# is set to the chosen bench database.
+# app.config reads DATABASE_URL on import: bench.load (and anything under app/) is imported in main(), once
+# it is set to the chosen bench database.
 SCENARIO_KEYS = ("list_page", "search_page", "api_list", "file_page", "file_api")
 ROLE_KEYS = ("admin", "officer_jingan")
 
@@ -50,8 +50,11 @@ class Request:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.profile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--size", type=int, default=100_000)
     p.add_argument("--scenario", choices=SCENARIO_KEYS, default="list_page")
@@ -113,8 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     async def replay() -> list[Request]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            resp = await client.post("/api/v1/auth/token",
-                                     data={"username": args.role, "password": "ladder-demo"})
+            resp = await client.post(
+                "/api/v1/auth/token", data={"username": args.role, "password": "ladder-demo"}
+            )
             headers = {"Authorization": f"Bearer {resp.json()['access_token']}"}
             for path in paths[:3]:  # warm caches
                 await client.get(path, headers=headers)
@@ -125,8 +129,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 current.clear()
                 t0, c0 = time.perf_counter(), time.process_time()
                 r = await client.get(path, headers=headers)
-                out.append(Request(path, r.status_code, (time.perf_counter() - t0) * 1000,
-                                   (time.process_time() - c0) * 1000, list(current)))
+                out.append(
+                    Request(
+                        path,
+                        r.status_code,
+                        (time.perf_counter() - t0) * 1000,
+                        (time.process_time() - c0) * 1000,
+                        list(current),
+                    )
+                )
             if profiler:
                 profiler.disable()
             return out
@@ -136,15 +147,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     cpus = [r.cpu_ms for r in results]
     sqls = [r.sql_ms for r in results]
     bad = [r for r in results if r.status != 200]
-    print(f"{target.label} {args.role} {scenario.key}: {len(results)} requests one at a time"
-          f"{f', {len(bad)} non-200' if bad else ''}")
+    print(
+        f"{target.label} {args.role} {scenario.key}: {len(results)} requests one at a time"
+        f"{f', {len(bad)} non-200' if bad else ''}"
+    )
     for name, values in (("wall", walls), ("cpu", cpus), ("sql", sqls)):
-        print(f"  {name:<4} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}  "
-              f"max {max(values):7.1f} ms")
+        print(
+            f"  {name:<4} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}  "
+            f"max {max(values):7.1f} ms"
+        )
     print(f"  queries per request: {percentile([len(r.queries) for r in results], 50):.0f} (median)")
     explained: set[str] = set()
     for r in sorted(results, key=lambda x: -x.ms)[: args.top]:
-        print(f"\n{r.ms:7.1f} ms (cpu {r.cpu_ms:.1f}, sql {r.sql_ms:.1f} in {len(r.queries)} queries)  {r.path}")
+        print(
+            f"\n{r.ms:7.1f} ms (cpu {r.cpu_ms:.1f}, sql {r.sql_ms:.1f} in {len(r.queries)} queries)  {r.path}"
+        )
         for q in sorted(r.queries, key=lambda x: -x.ms)[:4]:
             print(f"    {q.ms:7.1f} ms  {' '.join(q.sql.split())[:160]}")
             if q.ms >= args.explain_ms and q.sql not in explained:

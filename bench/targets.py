@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
-# Another prefix points the bench at copies (e.g. CREATE DATABASE ladder_scratch_100k TEMPLATE ladder_bench_100k).
+# Another prefix points the bench at copies (CREATE DATABASE ladder_scratch_100k TEMPLATE ladder_bench_100k).
 PG_DB_PREFIX = os.environ.get("BENCH_PG_DB_PREFIX", "ladder_bench_")
 ENGINES = ("sqlite", "postgresql")
 

@@ -101,6 +101,9 @@ def _filtered(principal: Principal, filters: FirmFilters, today: date) -> Select
     return stmt
 
 
+SPARSE = 500
+
+
 def list_firms(
     session: Session,
     principal: Principal,
@@ -114,15 +117,17 @@ def list_firms(
 ) -> tuple[list[FirmRow], int]:
     """One page of firms in scope, and the total, in a fixed number of queries."""
     ids = _filtered(principal, filters, today)
-    total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
     column = SORTS.get(sort, Firm.name)
-    page_ids = list(
-        session.scalars(
-            ids.order_by(column.desc() if descending else column.asc(), Firm.id.asc())
-            .limit(limit)
-            .offset(offset)
-        )
-    )
+    ordered = ids.order_by(column.desc() if descending else column.asc(), Firm.id.asc())
+    # A selective search or filter matches few firms: fetch them unsorted in one pass (the count is their number)
+    # and order only those; otherwise count, then walk the sort index for the page.
+    few = list(session.scalars(ids.limit(SPARSE + 1)))
+    if len(few) <= SPARSE:
+        total = len(few)
+        page_ids = list(session.scalars(ordered.where(Firm.id.in_(few)).limit(limit).offset(offset))) if few else []
+    else:
+        total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
+        page_ids = list(session.scalars(ordered.limit(limit).offset(offset))) if offset < total else []
     if not page_ids:
         return [], total
     rows = session.execute(
