@@ -7,6 +7,7 @@ from app.firms.models import Contact, Firm, FirmName, FirmStatusPeriod, FirmTag,
 from app.indicators.models import Award, FactObservation, FirmYear, Incident
 from app.recognitions.models import EvidenceFile, Recognition
 from app.reference.models import Area, Carrier, District, Industry, Park, PlanTarget
+from app.rules.models import EvaluationRun, RuleSetting, TierDecisionRow
 
 __all__ = [
     "Area",
@@ -16,6 +17,7 @@ __all__ = [
     "Carrier",
     "Contact",
     "District",
+    "EvaluationRun",
     "EvidenceFile",
     "FactObservation",
     "Firm",
@@ -31,7 +33,9 @@ __all__ = [
     "PersonalDataAccess",
     "PlanTarget",
     "Recognition",
+    "RuleSetting",
     "Task",
+    "TierDecisionRow",
     "User",
     "UserPark",
 ]
