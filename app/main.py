@@ -20,6 +20,8 @@ from app.config import ROOT, settings
 from app.db import SessionLocal
 from app.firms.api import router as firms_api_router
 from app.firms.web import router as firms_router
+from app.recognitions.routes import router as recognitions_router
+from app.rules.loader import rulebook
 from app.web import errors, middleware
 from app.web.csrf import csrf_protect
 
@@ -51,6 +53,8 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    # Validate every rule file and parameter now: a bad rule set stops the app from starting (RuleError).
+    rulebook()
     app = FastAPI(
         title="Ladder 企业梯度培育服务平台",
         version="0.1.0",
@@ -64,6 +68,7 @@ def create_app() -> FastAPI:
     app.include_router(firms_router)
     app.include_router(firms_api_router)
     app.include_router(casework_router)
+    app.include_router(recognitions_router)
 
     @app.get("/", name="home", include_in_schema=False)
     def home(request: Request) -> Response:
