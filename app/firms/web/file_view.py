@@ -27,6 +27,7 @@ from app.indicators.models import (
     YEAR_FIELDS,
     Source,
 )
+from app.recognitions import ledger as tier_ledger
 from app.recognitions.models import RECOGNITION_KIND_LABELS, RECOGNITION_LEVEL_LABELS
 from app.reference import service as reference_service
 from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS
@@ -45,6 +46,43 @@ def _recognition_status(view: firm_file.RecognitionView, as_of: date) -> tuple[s
     if view.held:
         return "valid", "有效"
     return "pending", "未生效"
+
+
+def _period_state(period: tier_ledger.TierPeriod, day: date) -> tuple[str, str]:
+    """(badge kind, label) of a ledger period as of `day`."""
+    if period.never_held:
+        return "muted", "未生效（认定当日撤销）"
+    if period.covers(day):
+        return "valid", "持有中"
+    if period.start > day:
+        return "info", "未开始"
+    if period.ended_by is tier_ledger.EventKind.revoked:
+        return "muted", "已撤销"
+    return "expired", "已到期"
+
+
+def _ledger(built: firm_file.FirmFile, on: date | None, on_text: str, on_error: str | None) -> dict[str, Any]:
+    """梯度台账: each tier's periods with their events, and the answer to "which tiers on `on`"."""
+    recs = [view.recognition for view in built.recognitions]
+    periods = []
+    for period in tier_ledger.tier_periods(recs):
+        kind, label = _period_state(period, built.as_of)
+        periods.append(
+            {
+                "period": period,
+                "tier_label": LABELS["tier"].get(period.tier, period.tier),
+                "kind": kind,
+                "state": label,
+            }
+        )
+    held = by_ladder([str(t) for t in tier_ledger.held_tiers(recs, on)]) if on is not None else []
+    return {
+        "periods": periods,
+        "on": on,
+        "value": on_text if on_error else (on or built.as_of).isoformat(),
+        "error": on_error,
+        "held": [(t, LABELS["tier"].get(t, t)) for t in held],
+    }
 
 
 def _year_table(built: firm_file.FirmFile) -> list[dict[str, Any]]:
@@ -126,8 +164,12 @@ def file_context(
     year_form: dict[str, Any] | None = None,
     with_history: bool = True,
     oob: tuple[str, ...] = (),
+    ledger_on: date | None = None,
+    ledger_text: str = "",
+    ledger_error: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the file page (or one of its blocks) shows, as of today or `as_of`."""
+    """Everything the file page (or one of its blocks) shows, as of today or `as_of`; `ledger_on` is the
+    date asked of the tier ledger (查询某日持有的梯度)."""
     day = today()
     past = as_of is not None and as_of != day
     built = firm_file.build(
@@ -184,6 +226,7 @@ def file_context(
         "fact_options": [(d.key, d.label) for d in FACT_DEFS],
         "fact_hints": {d.key: _fact_hint(d.key) for d in FACT_DEFS},
         "recognitions": recognitions,
+        "ledger": _ledger(built, ledger_on, ledger_text, ledger_error),
         "history_subjects": _history_subjects(built),
         "states": states or FormStates(),
         "can_edit": can_edit,

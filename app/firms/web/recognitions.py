@@ -44,7 +44,7 @@ def add_recognition(
             "recognitions",
             FormStates(recognition=FormState(values, errors, open=True)),
         )
-    return section_done(request, session, principal, firm, "recognitions", extra_oob=("summary",))
+    return section_done(request, session, principal, firm, "recognitions", extra_oob=("summary", "ledger"))
 
 
 @router.post("/{firm_id}/recognitions/{recognition_id}/revoke", name="firms:revoke_recognition")
@@ -72,7 +72,7 @@ def revoke_recognition(
             "recognitions",
             FormStates({f"revoke-{recognition_id}": FormState(values, errors, open=True)}),
         )
-    return section_done(request, session, principal, firm, "recognitions", extra_oob=("summary",))
+    return section_done(request, session, principal, firm, "recognitions", extra_oob=("summary", "ledger"))
 
 
 @router.post("/{firm_id}/evidence", name="firms:upload_evidence")
