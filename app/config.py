@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     max_upload_mb: int = 10
     page_size: int = 25
+    # Public POST /api/v1/eligibility, per client IP; a `limits` string ("120/minute", "10/second").
+    eligibility_rate_limit: str = "120/minute"
+    # Rate-limit counters: per-process memory by default; "redis://host:6379/0" to share between workers.
+    rate_limit_storage: str = "memory://"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

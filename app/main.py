@@ -21,7 +21,11 @@ from app.db import SessionLocal
 from app.firms.api import router as firms_api_router
 from app.firms.web import router as firms_router
 from app.recognitions.routes import router as recognitions_router
+from app.rules.admin import router as rule_settings_router
+from app.rules.api import router as eligibility_api_router
+from app.rules.catalogue import router as rule_catalogue_router
 from app.rules.loader import rulebook
+from app.rules.web import router as self_check_router
 from app.web import errors, middleware
 from app.web.csrf import csrf_protect
 
@@ -69,6 +73,10 @@ def create_app() -> FastAPI:
     app.include_router(firms_api_router)
     app.include_router(casework_router)
     app.include_router(recognitions_router)
+    app.include_router(rule_settings_router)
+    app.include_router(rule_catalogue_router)
+    app.include_router(eligibility_api_router)
+    app.include_router(self_check_router)
 
     @app.get("/", name="home", include_in_schema=False)
     def home(request: Request) -> Response:

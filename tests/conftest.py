@@ -158,6 +158,15 @@ def db(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with an unused per-client allowance (the counters live in the process)."""
+    from app.rules import ratelimit
+
+    ratelimit.reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _factories_use_db(request: pytest.FixtureRequest) -> Iterator[None]:
     """Binds every factory to this test's `db` session (opened only when a factory is first used)."""
     factories.bind_session(lambda: request.getfixturevalue("db"))

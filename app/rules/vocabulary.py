@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -328,26 +328,28 @@ class Growth(Expr):
         years = [ctx.last_year - i for i in range(need)]
         values = [ctx.facts.year_value(y, self.name) for y in years]
         label = YEAR_FIELD_INFO[self.name][0]
-        missing = [f"{y} 年{label}" for y, v in zip(years, values, strict=True) if v is None]
+        # The compound rate depends only on the end points (Y1 and Y3); the middle year is not needed.
+        used = [0, 2] if self.kind is GrowthKind.cagr_2y else list(range(need))
+        missing = [f"{years[i]} 年{label}" for i in used if values[i] is None]
         if missing:
             return Val(None, f"{self.describe(ctx)}未知", missing, unit="%")
-        if any(v == 0 for v in values[1:]):  # type: ignore[union-attr]
+        if any(values[i] == 0 for i in used[1:]):
             return Val(
                 None, f"{self.describe(ctx)}无法计算（基数为 0）", [f"{years[-1]} 年{label}"], unit="%"
             )
         y1, y2 = values[0], values[1]
-        assert y1 is not None and y2 is not None
         if self.kind is GrowthKind.last_year:
+            assert y1 is not None and y2 is not None
             rate = (y1 - y2) * 100 / y2
             shown = f"({fmt(y1)} − {fmt(y2)})/{fmt(y2)}"
         elif self.kind is GrowthKind.average_2y:
             y3 = values[2]
-            assert y3 is not None
+            assert y1 is not None and y2 is not None and y3 is not None
             rate = ((y1 / y2 - 1) + (y2 / y3 - 1)) * 50
             shown = f"½×({fmt(y1)}/{fmt(y2)} + {fmt(y2)}/{fmt(y3)} − 2)"
         else:
             y3 = values[2]
-            assert y3 is not None
+            assert y1 is not None and y3 is not None
             ratio = y1 / y3
             if ratio < 0:
                 return Val(None, f"{self.describe(ctx)}无法计算", [], unit="%")
@@ -358,14 +360,24 @@ class Growth(Expr):
 
 @dataclass
 class YearsSince(Expr):
-    """Full-year span from a date fact to `until` (`as_of` or `last_year_end`), as a decimal number of years."""
+    """Full-year span from a date fact to `until` (`as_of` or `last_year_end`), as a decimal number of years.
+
+    `last_year_end` means the end of 31 December of last year, i.e. the span is measured to 1 January of the as_of
+    year: a niche entered on 2023-01-01 has exactly 3 years at the end of 2025 (criteria.md §4A "as of last
+    year-end"; 含本数).
+    """
 
     path: str
     until: str = "as_of"
     unit: str = "年"
 
     def end(self, ctx: Ctx) -> date:
+        """The day shown to the reader (as_of, or 31 December of last year)."""
         return date(ctx.last_year, 12, 31) if self.until == "last_year_end" else ctx.as_of
+
+    def measure_end(self, ctx: Ctx) -> date:
+        """The instant the span is measured to: as_of, or the end of last year (= 1 January of the as_of year)."""
+        return date(ctx.as_of.year, 1, 1) if self.until == "last_year_end" else ctx.as_of
 
     def describe(self, ctx: Ctx) -> str:
         return f"{FACT_INFO[self.path][0]}至 {self.end(ctx).isoformat()} 的年数"
@@ -375,15 +387,37 @@ class YearsSince(Expr):
         label = FACT_INFO[self.path][0]
         if start is None:
             return Val(None, f"{label}未知", [label], unit="年")
-        years = years_between(start, self.end(ctx))
+        years = years_between(start, self.measure_end(ctx))
+        shown = years.quantize(Decimal("0.01"), rounding=ROUND_DOWN).normalize()
         return Val(
             years,
-            f"{label} {start.isoformat()} 至 {self.end(ctx).isoformat()} 共 {years.quantize(Decimal('0.1'))} 年",
+            f"{label} {start.isoformat()} 至 {self.end(ctx).isoformat()} 共 {shown:f} 年",
             unit="年",
         )
 
 
+@dataclass
+class DaysSince(Expr):
+    """Calendar days from a date fact to as_of (as_of − start), e.g. 高企 "注册成立一年以上（365 个日历天）"."""
+
+    path: str
+    unit: str = "天"
+
+    def describe(self, ctx: Ctx) -> str:
+        return f"{FACT_INFO[self.path][0]}至 {ctx.as_of.isoformat()} 的天数"
+
+    def eval(self, ctx: Ctx) -> Val:
+        start = ctx.facts.get(self.path)
+        label = FACT_INFO[self.path][0]
+        if start is None:
+            return Val(None, f"{label}未知", [label], unit="天")
+        days = Decimal((ctx.as_of - start).days)
+        return Val(days, f"{label} {start.isoformat()} 至 {ctx.as_of.isoformat()} 共 {days} 天", unit="天")
+
+
 def add_years(day: date, years: int) -> date:
+    if not 1 <= day.year + years <= 9999:
+        return date.max if years > 0 else date.min
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
@@ -404,7 +438,8 @@ def years_between(start: date, end: date) -> Decimal:
 
 @dataclass
 class Window:
-    """A date window ending on as_of: `years` rolling years, or `calendar_years` (this year and the N−1 before)."""
+    """A date window ending on as_of (inclusive at both ends): `years` rolling years (from the day N years before
+    as_of), or `calendar_years` (this year and the N−1 before)."""
 
     years: int | None = None
     calendar_years: int | None = None
@@ -416,9 +451,9 @@ class Window:
         return add_years(ctx.as_of, -self.years)
 
     def contains(self, ctx: Ctx, day: date) -> bool:
-        if self.calendar_years is not None:
-            return self.start(ctx) <= day <= ctx.as_of
-        return self.start(ctx) < day <= ctx.as_of
+        # Both kinds include their first day: "近 N 年 / N 年内" includes the day exactly N years before as_of
+        # (以内 含本数, criteria.md conventions).
+        return self.start(ctx) <= day <= ctx.as_of
 
     def text(self) -> str:
         if self.calendar_years is not None:
@@ -502,6 +537,35 @@ class Held(Expr):
         if held:
             return Val(True, "持有有效的" + "、".join(TIER_LABELS_SHORT[t] for t in held))
         return Val(False, "未持有有效的" + "或".join(TIER_LABELS_SHORT[t] for t in self.tiers))
+
+
+@dataclass
+class CountRevocations(Expr):
+    """How many recognitions of these tiers were revoked (取消) inside the window, e.g. 高企: a firm whose
+    qualification was cancelled cannot re-apply in the same year (criteria.md §2 Validity)."""
+
+    tiers: list[str]
+    window: Window
+    unit: str = "次"
+
+    def describe(self, ctx: Ctx) -> str:
+        tiers = "或".join(TIER_LABELS_SHORT[t] for t in self.tiers)
+        span = "当年" if self.window.calendar_years == 1 else self.window.text()
+        return f"{span}被取消的{tiers}资格"
+
+    def eval(self, ctx: Ctx) -> Val:
+        recognitions = ctx.facts.recognitions
+        if recognitions is None:
+            return Val(None, f"{self.describe(ctx)}：认定情况未知", ["认定记录"])
+        hits = [
+            r
+            for r in recognitions
+            if r.tier in self.tiers and r.revoked_on is not None and self.window.contains(ctx, r.revoked_on)
+        ]
+        listed = "；".join(f"{r.revoked_on.isoformat()} 取消" for r in hits if r.revoked_on)
+        return Val(
+            Decimal(len(hits)), f"{self.describe(ctx)} {len(hits)} 次" + (f"（{listed}）" if hits else "")
+        )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,8 +58,13 @@ def message_for(error: dict[str, Any]) -> str:
     template = MESSAGES.get(kind)
     if template is None:
         return "输入无效"
+    ctx = dict(error.get("ctx") or {})
+    if "expected" in ctx:
+        # pydantic writes "'a', 'b' or 'c'": list the choices the Chinese way.
+        choices = re.findall(r"'([^']*)'", str(ctx["expected"])) or [str(ctx["expected"])]
+        ctx["expected"] = "、".join(choices)
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return template.split("{")[0].rstrip("，：: ") or "输入无效"
 
