@@ -17,6 +17,9 @@ class RuleSetting(Base):
     new row with its effective date, so the rules of any past date can be reproduced."""
 
     __tablename__ = "rule_settings"
+    # Every appended value lands in the audit trail (firm_id NULL: a setting belongs to no firm's file).
+    __audited__ = True
+    __label__ = "规则参数（区级设置）"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), info=label("参数"))
