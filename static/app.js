@@ -109,4 +109,13 @@
       mutations.forEach(function (m) { m.addedNodes.forEach(expireLater); });
     }).observe(box, { childList: true });
   }
+
+  // 打印 buttons (data-print): the print stylesheet hides navigation and form chrome.
+  document.addEventListener("click", function (evt) {
+    var target = evt.target;
+    if (target && target.closest && target.closest("[data-print]")) {
+      evt.preventDefault();
+      window.print();
+    }
+  });
 })();

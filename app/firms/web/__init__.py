@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.firms.web import contacts, file, ledger, listing, profile, recognitions
+from app.firms.web import contacts, eligibility, file, ledger, listing, profile, recognitions
 from app.firms.web.common import PREFIX
 
 router = APIRouter(include_in_schema=False)
-for _part in (listing, profile, file, recognitions, ledger, contacts):
+for _part in (listing, profile, file, recognitions, ledger, eligibility, contacts):
     # The prefix is given here: FastAPI refuses an included route whose path and prefix are both empty
     # (the list is "" under /firms).
     router.include_router(_part.router, prefix=PREFIX)

@@ -288,7 +288,7 @@ def section_done(
 ) -> Response:
     """After a change: htmx gets the section again plus the history out of band; a plain post a 303."""
     if wants_block(request, block):
-        ctx = file_context(request, session, principal, firm, oob=("history", *extra_oob))
+        ctx = file_context(request, session, principal, firm, oob=("history", "eligibility", *extra_oob))
         return render(request, "firms/detail.html", ctx, block=block)
     return redirect_after_post(request, _detail_url(request, firm, block.replace("_", "-")))
 
