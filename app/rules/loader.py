@@ -31,6 +31,8 @@ from app.rules.vocabulary import (
     Const,
     CountAwards,
     CountIncidents,
+    CountRevocations,
+    DaysSince,
     Expr,
     Fact,
     FirstKnown,
@@ -223,7 +225,9 @@ class Parser:
         "percent",
         "growth",
         "years_since",
+        "days_since",
         "awards",
+        "revocations",
         "incidents",
         "held",
         "institution_at_least",
@@ -282,6 +286,21 @@ class Parser:
             if until not in ("as_of", "last_year_end"):
                 raise self.err(f"years_since.until 应为 as_of 或 last_year_end：{until}")
             return YearsSince(body, until)
+        if head == "days_since":
+            _keys(data, {"days_since"}, self.where)
+            if FACT_INFO.get(body, ("", ""))[1] != "date":
+                raise self.err(f"days_since 须为日期事实：{body}")
+            return DaysSince(body)
+        if head == "revocations":
+            _keys(data, {"revocations"}, self.where)
+            _keys(body, {"tiers", "within_years", "calendar_years"}, self.where, {"tiers"})
+            tiers = [body["tiers"]] if isinstance(body["tiers"], str) else list(body["tiers"])
+            if not set(tiers) <= set(TIERS):
+                raise self.err(f"未知梯度 {tiers}")
+            if ("within_years" in body) == ("calendar_years" in body):
+                raise self.err("revocations 须且只能给出 within_years 或 calendar_years 之一")
+            window = Window(years=body.get("within_years"), calendar_years=body.get("calendar_years"))
+            return CountRevocations(tiers, window)
         if head == "awards":
             _keys(data, {"awards"}, self.where)
             _keys(body, {"levels", "rank_max", "within_years"}, self.where, {"levels", "within_years"})
