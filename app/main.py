@@ -25,6 +25,8 @@ from app.rules.admin import router as rule_settings_router
 from app.rules.api import router as eligibility_api_router
 from app.rules.catalogue import router as rule_catalogue_router
 from app.rules.loader import rulebook
+from app.rules.prospects_web import api_router as prospects_api_router
+from app.rules.prospects_web import router as prospects_router
 from app.rules.web import router as self_check_router
 from app.web import errors, middleware
 from app.web.csrf import csrf_protect
@@ -73,6 +75,8 @@ def create_app() -> FastAPI:
     app.include_router(firms_api_router)
     app.include_router(casework_router)
     app.include_router(recognitions_router)
+    app.include_router(prospects_router)
+    app.include_router(prospects_api_router)
     app.include_router(rule_settings_router)
     app.include_router(rule_catalogue_router)
     app.include_router(eligibility_api_router)
