@@ -152,6 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("演示数据已存在，跳过")
         else:
             generate(session, today=today, n_firms=args.firms, seed=args.seed)
+            session.commit()
+            # The prospect pool (潜力企业) reads the latest batch decisions: evaluate the fresh demo firms once.
+            from app.rules.batch import run_batch
+
+            run = run_batch(session, today, reason="演示数据初始评估", actor_label="seeds")
+            print(f"已评估 {run.firms} 家企业的梯度资格（{today.isoformat()}）")
         session.commit()
         print(_reference_summary(session))
         for line in _demo_summary(session, today):

@@ -119,12 +119,14 @@ def list_firms(
     ids = _filtered(principal, filters, today)
     column = SORTS.get(sort, Firm.name)
     ordered = ids.order_by(column.desc() if descending else column.asc(), Firm.id.asc())
-    # A selective search or filter matches few firms: fetch them unsorted in one pass (the count is their number)
-    # and order only those; otherwise count, then walk the sort index for the page.
+    # A selective search or filter matches few firms: fetch them unsorted in one pass (count = their number)
+    # and sort only those; otherwise count, then walk the sort index for the page.
     few = list(session.scalars(ids.limit(SPARSE + 1)))
     if len(few) <= SPARSE:
         total = len(few)
-        page_ids = list(session.scalars(ordered.where(Firm.id.in_(few)).limit(limit).offset(offset))) if few else []
+        page_ids = (
+            list(session.scalars(ordered.where(Firm.id.in_(few)).limit(limit).offset(offset))) if few else []
+        )
     else:
         total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
         page_ids = list(session.scalars(ordered.limit(limit).offset(offset))) if offset < total else []

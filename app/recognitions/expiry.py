@@ -36,7 +36,7 @@ WINDOW_LABELS = {1: "≤1个月", 3: "≤3个月", 6: "≤6个月"}
 REMINDER_TIERS = frozenset(
     {Tier.tech_sme, Tier.innovative_sme, Tier.hnte, Tier.srdi_sme, Tier.little_giant, Tier.hidden_champion}
 )
-# 专精特新 and 小巨人 are reviewed (复核) at the end of their term; 科技型 re-registers every year (年度评价入库);
+# 专精特新 and 小巨人 are reviewed (复核) at the end of their term; 科技型 re-registers yearly (年度评价入库);
 # the others are recognised again.
 RENEWAL_ACTION = {Tier.srdi_sme: "复核", Tier.little_giant: "复核", Tier.tech_sme: "年度评价入库"}
 DEFAULT_ACTION = "重新认定"

@@ -10,9 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
-import app.db
-
 revision: str = "550549de67f2"
 down_revision: str | None = "f89ec6e6b1cc"
 branch_labels: str | Sequence[str] | None = None
