@@ -1,4 +1,5 @@
 """`python -m bench [--sizes 10000,100000] [--engines sqlite,postgresql] [--requests N] [--concurrency C]`
+`python -m bench --rules-only [--no-rules-1m]`: only the rules engine benchmark (bench/rules.py).
 
 Builds (or reuses) the bench databases, load-tests every scenario as admin and as officer_jingan on each
 engine and size, and writes the table to docs/benchmarks.md (raw figures to var/bench/results-*.json).
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import bench  # noqa: F401  (demo mode before app.config is read)
 from bench import generate, load
+from bench import rules as rules_bench
 from bench.generate import Generated
 from bench.load import ROLES, SCENARIOS, Result
 from bench.targets import ENGINES, ROOT, Target, size_label
@@ -85,6 +87,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--drop", action="store_true", help="drop the bench databases of --sizes/--engines and exit"
     )
     p.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    p.add_argument(
+        "--rules-only", action="store_true", help="run only the rules engine benchmark (bench/rules.py)"
+    )
+    p.add_argument("--no-rules", action="store_true", help="skip the rules engine benchmark")
+    p.add_argument(
+        "--no-rules-1m", action="store_true", help="rules benchmark without the 1M-firm PostgreSQL run"
+    )
+    p.add_argument("--rules-repeats", type=int, default=2, help="batch runs per rules database (default 2)")
     return p.parse_args(argv)
 
 
@@ -265,6 +275,10 @@ def write_doc(
         text = DOC.read_text(encoding="utf-8")
         if NOTES_MARK in text:
             notes = text[text.index(NOTES_MARK) :]
+        # The rules section is kept as it was (main() replaces it when the rules benchmark ran).
+        kept = rules_bench.extract(text)
+        if kept:
+            out += [kept, ""]
     out.append(notes or f"{NOTES_MARK}\n")
     DOC.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
 
@@ -272,6 +286,13 @@ def write_doc(
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    if args.rules_only:
+        lines = rules_bench.main_section(args, log)
+        print("\n".join(lines))
+        if not args.no_doc:
+            rules_bench.write_section(DOC, lines, NOTES_MARK)
+            print(f"\nwrote the rules section of {DOC.relative_to(ROOT)}")
+        return 0
     targets = [Target(engine, size) for size in sorted(args.sizes) for engine in args.engines]
     if args.drop:
         for t in targets:
@@ -288,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.compare_workers and args.compare_workers not in args.workers:
         for target in (t for t in targets if t.size == max(args.sizes)):
             results += run_load(target, args.compare_workers, args, ["admin"])
+    rules_lines = [] if args.no_rules else rules_bench.main_section(args, log)
     elapsed = time.perf_counter() - started
     command = "python -m bench" + (
         ""
@@ -309,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(wt))
     if not args.no_doc:
         write_doc(results, generated, args, command, elapsed)
+        if rules_lines:
+            rules_bench.write_section(DOC, rules_lines, NOTES_MARK)
         print(f"\nwrote {DOC.relative_to(ROOT)} and {Path(raw).relative_to(ROOT)} ({elapsed / 60:.1f} min)")
     return 0
 

@@ -33,6 +33,7 @@ from app.rules.columns import (
     NO_END,
     NUMBER_FACTS,
     Awards,
+    BoolArr,
     Columns,
     FloatArr,
     Incidents,
@@ -43,9 +44,7 @@ from app.rules.facts import AWARD_LEVELS, FACT_INFO, INCIDENT_GRADES, RD_INSTITU
 from app.rules.loader import INCIDENT_KINDS, TIERS, RuleBook
 from app.rules.vocabulary import Avg, BestOf, Growth, Sum, Year
 
-_RANK = (
-    "CASE source WHEN 'officer_verified' THEN 3 WHEN 'department' THEN 2 WHEN 'firm_reported' THEN 1 ELSE 0 END"
-)
+_RANK = "CASE source WHEN 'officer_verified' THEN 3 WHEN 'department' THEN 2 WHEN 'firm_reported' THEN 1 ELSE 0 END"
 # A choice fact's value that none of the rules names.
 OTHER_CHOICE = "?"
 
@@ -60,7 +59,7 @@ def _codes(column: str, values: Sequence[str | None], otherwise: int = -1) -> st
     return f"CASE ({column}) {whens} ELSE {otherwise} END" if whens else str(otherwise)
 
 
-# ---------------------------------------------------------------------------------------------------------- nodes
+# ------------------------------------------------------------------------------------------------------ nodes
 
 
 def walk(node: Any) -> Iterator[Any]:
@@ -91,6 +90,17 @@ def lookback(book: RuleBook) -> int:
     return years
 
 
+def year_fields(book: RuleBook) -> list[str]:
+    """The `years` fields the rules read (the others stay unknown in the columns)."""
+    used = {
+        node.name
+        for rs in book.sets
+        for node in walk([c.test for c in rs.criteria])
+        if isinstance(node, (Year, Sum, Avg, Growth))
+    }
+    return [name for name in YEAR_FIELD_INFO if name in used]
+
+
 def choice_values(book: RuleBook) -> dict[str, list[str]]:
     """The values of each choice fact that rules can tell apart (the rest read as OTHER_CHOICE)."""
     found: dict[str, list[str]] = {path: [] for path in CHOICE_FACTS}
@@ -102,32 +112,32 @@ def choice_values(book: RuleBook) -> dict[str, list[str]]:
     return found
 
 
-# ---------------------------------------------------------------------------------------------------------- dialects
+# --------------------------------------------------------------------------------------------------- dialects
 
 
-# Firm ids per PostgreSQL read (each read is one COPY message of a few hundred bytes per firm and column).
+# Firm ids per row of a PostgreSQL read: one scan, grouped by firm_id / SPLIT_RANGE, sends one COPY row of
+# arrays per group, so that no row nears the server's 1 GB limit (~230 bytes per firm and column).
 SPLIT_RANGE = 200_000
 
 
-def _binary_arrays(buf: bytearray, count: int) -> list[FloatArr]:
-    """The float8[] fields of the single row of a binary COPY (a NULL field is an empty array)."""
+def _binary_rows(buf: bytearray, count: int) -> list[FloatArr]:
+    """The float8[] fields of every row of a binary COPY, concatenated per column (NULL: no values)."""
     pos = 19 + int.from_bytes(buf[15:19], "big")  # signature, flags, header extension
-    pos += 2  # field count
-    out = []
-    for _ in range(count):
-        length = int.from_bytes(buf[pos : pos + 4], "big", signed=True)
-        pos += 4
-        if length < 0:
-            out.append(np.zeros(0))
-            continue
-        ndim = int.from_bytes(buf[pos : pos + 4], "big")
-        n = int.from_bytes(buf[pos + 12 : pos + 16], "big") if ndim else 0
-        start = pos + 12 + 8 * ndim  # ndim, null flag, element type; size and lower bound per dimension
-        cells = np.frombuffer(buf, dtype=[("len", ">i4"), ("v", ">f8")], count=n, offset=start)
-        out.append(cells["v"].astype(np.float64))
-        pos += length
-    return out
-
+    columns: list[list[FloatArr]] = [[] for _ in range(count)]
+    while int.from_bytes(buf[pos : pos + 2], "big", signed=True) != -1:  # -1: the trailer
+        pos += 2  # field count
+        for column in columns:
+            length = int.from_bytes(buf[pos : pos + 4], "big", signed=True)
+            pos += 4
+            if length < 0:
+                continue
+            ndim = int.from_bytes(buf[pos : pos + 4], "big")
+            n = int.from_bytes(buf[pos + 12 : pos + 16], "big") if ndim else 0
+            start = pos + 12 + 8 * ndim  # ndim, null flag, element type; size and lower bound per dimension
+            cells = np.frombuffer(buf, dtype=[("len", ">i4"), ("v", ">f8")], count=n, offset=start)
+            column.append(cells["v"].astype(np.float64))
+            pos += length
+    return [np.concatenate(c) if c else np.zeros(0) for c in columns]
 
 
 class _Reader:
@@ -138,7 +148,9 @@ class _Reader:
         self.postgres = self.conn.dialect.name == "postgresql"
         if self.postgres:
             # The long CASE expressions are evaluated once per row: compiling them (JIT) costs more than it saves.
+            # The grouped arrays stay in memory until sent (a few hundred MB at a million firms).
             self.conn.exec_driver_sql("SET LOCAL jit = off")
+            self.conn.exec_driver_sql("SET LOCAL work_mem = '1GB'")
 
     def days(self, column: str) -> str:
         """SQL: a date column as days since 1970-01-01."""
@@ -149,35 +161,30 @@ class _Reader:
     def day(self, value: date) -> str:
         return f"DATE '{value.isoformat()}'" if self.postgres else f"'{value.isoformat()}'"
 
-    def matrix(self, columns: Sequence[str], rest: str, split: tuple[str, int, int] | None = None) -> FloatArr:
-        """SELECT columns… rest, as an (rows, len(columns)) array (in no particular row order).
+    def columns(self, columns: Sequence[str], rest: str, group: str | None = None) -> list[FloatArr]:
+        """SELECT columns… rest, as one float64 array per column (rows in no particular order).
 
-        `split` = (column, low, high): on PostgreSQL, read in ranges of that integer column (rest must end in a
-        WHERE clause), so that no one message grows past what the server can send.
+        On PostgreSQL: a row of float8 arrays per `group` (an integer column such as firm_id) range — COPY
+        sends a message per row, and per-row messages would cost more in Python than the numbers. The
+        aggregates of a row read the same rows in the same order.
         """
-        raw = self.conn.connection.dbapi_connection
+        raw: Any = self.conn.connection.dbapi_connection
         if self.postgres:
-            if split is not None:
-                column, low, high = split
-                parts = [
-                    self.matrix(columns, f"{rest} AND {column} >= {start} AND {column} < {start + SPLIT_RANGE}")
-                    for start in range(low, high + 1, SPLIT_RANGE)
-                ]
-                return np.concatenate(parts) if parts else np.zeros((0, len(columns)))
-            # One row of float8 arrays: COPY sends a message per row, and per-row messages cost more in Python
-            # than the numbers themselves. All the aggregates read the same rows in the same order.
             listed = ", ".join(f"array_agg(COALESCE(({c})::float8, 'NaN'::float8))" for c in columns)
+            grouped = f" GROUP BY {group} / {SPLIT_RANGE}" if group else ""
+            sql = f"COPY (SELECT {listed} {rest}{grouped}) TO STDOUT (FORMAT BINARY)"
             buf = bytearray()
-            with raw.cursor() as cur, cur.copy(f"COPY (SELECT {listed} {rest}) TO STDOUT (FORMAT BINARY)") as copy:
+            with raw.cursor() as cur, cur.copy(sql) as copy:
                 for block in copy:
                     buf += block
-            return np.stack(_binary_arrays(buf, len(columns)), axis=1).reshape(-1, len(columns))
+            return _binary_rows(buf, len(columns))
         cur = raw.cursor()
         try:
             rows = cur.execute(f"SELECT {', '.join(columns)} {rest}").fetchall()
         finally:
             cur.close()
-        return np.array(rows, dtype=np.float64).reshape(-1, len(columns))
+        matrix = np.array(rows, dtype=np.float64).reshape(-1, len(columns))
+        return [matrix[:, j] for j in range(len(columns))]
 
     def json_number(self) -> str:
         if self.postgres:
@@ -210,22 +217,22 @@ class _Reader:
         return "CASE WHEN value = 'null' THEN NULL ELSE trim(value, '\"') END"
 
 
-# ---------------------------------------------------------------------------------------------------------- loading
+# ---------------------------------------------------------------------------------------------------- loading
 
 
-def _rows_of(ids: IntArr, firm_ids: FloatArr) -> tuple[IntArr, np.ndarray]:
+def _rows_of(ids: IntArr, firm_ids: FloatArr) -> tuple[IntArr, BoolArr]:
     """Row index of each firm id, and which ids belong to a loaded firm."""
     as_int = firm_ids.astype(np.int64)
-    pos = np.searchsorted(ids, as_int)
-    pos = np.minimum(pos, max(len(ids) - 1, 0))
+    pos = np.minimum(np.searchsorted(ids, as_int), max(len(ids) - 1, 0))
     ok = (ids[pos] == as_int) if len(ids) else np.zeros(len(as_int), dtype=bool)
     return pos, ok
 
 
-# A fact observation's sort key packed in one integer: ((firm × 32 + key) × 4 + rank) × 2²² + day, where day
-# counts from 0001-01-01. Float64 carries it exactly while firm ids stay below 2²⁴; beyond, the firm travels alone.
+# A fact observation's precedence packed in one integer: (key × 4 + rank) × 2²² + day (days from 0001-01-01 to
+# valid_from); with the firm id in front (× 2²⁹) float64 still carries it exactly while firm ids stay below 2²⁴.
 _DAY0 = 719_163  # days from 0001-01-01 to 1970-01-01
-_KEY_BITS, _RANK_BITS, _DAY_BITS = 5, 2, 22
+_RANK_BITS, _DAY_BITS = 2, 22
+_ORDER_BITS = 5 + _RANK_BITS + _DAY_BITS  # up to 32 keys
 _PACKED_FIRMS = 2**24
 
 
@@ -237,147 +244,148 @@ def _order_sql(r: _Reader, keys: Sequence[str]) -> str:
 def _effective(
     r: _Reader,
     session: Session,
-    observed: tuple[IntArr, IntArr, FloatArr],
+    ids: IntArr,
+    observed: tuple[FloatArr, IntArr, FloatArr],
     sql: tuple[str, str, str],
-) -> tuple[IntArr, IntArr, FloatArr]:
-    """Per (firm, key), the observation that holds: highest source rank, then newest valid_from, recorded_at, id
-    (app.indicators.facts.effective_facts). Returns (firm id, key code, value) of each.
+) -> FloatArr:
+    """Per firm and key, the value of the observation that holds (app.indicators.facts.effective_facts): the
+    highest source rank, then the newest valid_from, then the latest recorded_at, then the highest id.
+    Returns an (firms, keys) grid, NaN where nothing is known.
 
-    `observed` is (firm id, packed order, value) of every observation, `sql` the (order, value, WHERE) SQL that
-    read them. Observations tied on (source, valid_from) — rare — are settled by recorded_at and id, read for
-    them alone.
+    `observed` is (firm id, packed order, value) of every observation, `sql` the (order, value, WHERE) that read
+    them. Observations tied on (source, valid_from) — rare — are settled by recorded_at and id, read for them.
     """
-    firm, order, value = observed
+    firm_ids, order, value = observed
     order_sql, value_sql, where = sql
-    full = (firm << (_KEY_BITS + _RANK_BITS + _DAY_BITS)) | order
-    sort = np.argsort(full)
-    full, value = full[sort], value[sort]
-    group = full >> (_RANK_BITS + _DAY_BITS)  # firm and key
-    last = np.ones(len(full), dtype=bool)
-    last[:-1] = group[1:] != group[:-1]
-    chosen = np.flatnonzero(last)
-    tied = chosen[(chosen > 0) & (full[chosen] == full[np.maximum(chosen - 1, 0)])]
-    picked = value[chosen]
+    n, width = len(ids), 2 ** (_ORDER_BITS - _RANK_BITS - _DAY_BITS)
+    rows, ok = _rows_of(ids, firm_ids)
+    rows, order, value = rows[ok], order[ok], value[ok]
+    precedence = order & (2 ** (_RANK_BITS + _DAY_BITS) - 1)
+    cell = rows * width + (order >> (_RANK_BITS + _DAY_BITS))
+    best = np.full(n * width, -1, dtype=np.int64)
+    np.maximum.at(best, cell, precedence)
+    won = precedence == best[cell]
+    grid = np.full(n * width, np.nan)
+    grid[cell[won]] = value[won]
+    tied = np.flatnonzero(np.bincount(cell[won], minlength=n * width) > 1)
     if tied.size:
-        tied_keys = set(full[tied].tolist())
-        firms_tied = sorted({int(k) >> (_KEY_BITS + _RANK_BITS + _DAY_BITS) for k in tied_keys})
-        best: dict[int, tuple[Any, int, float]] = {}
-        for start in range(0, len(firms_tied), 500):
-            chunk = ", ".join(str(f) for f in firms_tied[start : start + 500])
-            rows = r.matrix(
+        firms = sorted({int(ids[c // width]) for c in tied.tolist()})
+        tied_cells = set(tied.tolist())
+        winner: dict[int, tuple[Any, int, float]] = {}
+        for start in range(0, len(firms), 500):
+            listed = ", ".join(str(f) for f in firms[start : start + 500])
+            got = r.columns(
                 ["firm_id", order_sql, value_sql, "id"],
-                f"FROM fact_observations WHERE firm_id IN ({chunk}) AND {where}",
+                f"FROM fact_observations WHERE firm_id IN ({listed}) AND {where}",
             )
-            ids = [int(i) for i in rows[:, 3]]
-            recorded = dict(
-                session.execute(
-                    select(FactObservation.id, FactObservation.recorded_at).where(FactObservation.id.in_(ids))
-                ).tuples().all()
+            f_rows, _ = _rows_of(ids, got[0])
+            o = got[1].astype(np.int64)
+            cells = f_rows * width + (o >> (_RANK_BITS + _DAY_BITS))
+            query = select(FactObservation.id, FactObservation.recorded_at).where(
+                FactObservation.id.in_([int(i) for i in got[3]])
             )
-            for f, o, v, i in rows.tolist():
-                k = (int(f) << (_KEY_BITS + _RANK_BITS + _DAY_BITS)) | int(o)
-                if k in tied_keys:
-                    rank = (recorded[int(i)], int(i), v)
-                    if k not in best or rank[:2] > best[k][:2]:
-                        best[k] = rank
-        for pos in np.flatnonzero(np.isin(full[chosen], list(tied_keys))):
-            picked[pos] = best[int(full[chosen][pos])][2]
-    g = group[chosen]
-    return g >> _KEY_BITS, g & (2**_KEY_BITS - 1), picked
+            recorded = dict(session.execute(query).tuples().all())
+            for c, p, v, i in zip(cells.tolist(), o.tolist(), got[2].tolist(), got[3].tolist(), strict=True):
+                if c in tied_cells and (p & (2 ** (_RANK_BITS + _DAY_BITS) - 1)) == best[c]:
+                    candidate = (recorded[int(i)], int(i), v)
+                    if c not in winner or candidate[:2] > winner[c][:2]:
+                        winner[c] = candidate
+        for c, (_, _, v) in winner.items():
+            grid[c] = v
+    return grid.reshape(n, width)
+
+
+def _as_days(values: FloatArr) -> IntArr:
+    return np.where(np.isnan(values), NO_DAY, np.nan_to_num(values)).astype(np.int64)
+
+
+def _facts(r: _Reader, session: Session, ids: IntArr, on: str, book: RuleBook) -> dict[str, Any]:
+    """Every scalar fact of every firm: {path: column} (numbers, day numbers or choice names)."""
+    keys = [k for k in [*NUMBER_FACTS, *DATE_FACTS, *CHOICE_FACTS] if k != "founded_on"]
+    assert len(keys) <= 2 ** (_ORDER_BITS - _RANK_BITS - _DAY_BITS)
+    vocab = choice_values(book)
+
+    def decode(key: str) -> str:
+        kind = FACT_INFO[key][1]
+        if kind == "bool":
+            return r.json_bool()
+        if kind == "number":
+            return r.json_number()
+        if kind == "date":
+            return r.json_date()
+        return f"CASE WHEN {r.json_text()} IS NULL THEN NULL ELSE {_codes(r.json_text(), vocab[key])} END"
+
+    value_sql = "CASE " + " ".join(f"WHEN key = {_lit(k)} THEN {decode(k)}" for k in keys) + " END"
+    where = f"valid_from <= {on} AND key IN ({', '.join(_lit(k) for k in keys)})"
+    order_sql = _order_sql(r, keys)
+    rest = f"FROM fact_observations WHERE {where}"
+    top = r.conn.exec_driver_sql("SELECT MAX(id) FROM firms").scalar() or 0
+    if top < _PACKED_FIRMS:
+        packed, value = r.columns(
+            [f"CAST(firm_id AS BIGINT) * {2**_ORDER_BITS} + {order_sql}", value_sql], rest, "firm_id"
+        )
+        whole = packed.astype(np.int64)
+        observed = ((whole >> _ORDER_BITS).astype(np.float64), whole & (2**_ORDER_BITS - 1), value)
+    else:
+        firm_id, order, value = r.columns(["firm_id", order_sql, value_sql], rest, "firm_id")
+        observed = (firm_id, order.astype(np.int64), value)
+    grid = _effective(r, session, ids, observed, (order_sql, value_sql, where))
+    out: dict[str, Any] = {}
+    for k, path in enumerate(keys):
+        values = grid[:, k]
+        kind = FACT_INFO[path][1]
+        if kind in ("number", "bool"):
+            out[path] = values
+        elif kind == "date":
+            out[path] = _as_days(values)
+        else:
+            names = np.array([*vocab[path], OTHER_CHOICE, None], dtype=object)
+            code = np.where(np.isnan(values), len(names) - 1, np.nan_to_num(values)).astype(np.int64)
+            out[path] = names[np.where(code < 0, len(names) - 2, code)]
+    return out
 
 
 def load_columns(session: Session, as_of: date, book: RuleBook) -> tuple[IntArr, Columns]:
     """(firm ids, their columns) of every active firm (status 存续) on as_of."""
     r = _Reader(session)
     on = r.day(as_of)
-    districts: list[str | None] = sorted(
-        row[0]
-        for row in r.conn.exec_driver_sql(
-            "SELECT DISTINCT district_code FROM firms WHERE district_code IS NOT NULL"
-        ).all()
-    )
+    found = r.conn.exec_driver_sql("SELECT DISTINCT district_code FROM firms WHERE district_code IS NOT NULL")
+    districts: list[str | None] = sorted(row[0] for row in found.all())
     districts.append(None)
-    firms = r.matrix(
+    firm_id, district, founded = r.columns(
         ["id", _codes("district_code", districts, len(districts) - 1), r.days("founded_on")],
         "FROM firms WHERE status = 'active'",
+        "id",
     )
-    firms = firms[np.argsort(firms[:, 0], kind="stable")]
-    ids = firms[:, 0].astype(np.int64)
+    sort = np.argsort(firm_id, kind="stable")
+    ids, district, founded = firm_id[sort].astype(np.int64), district[sort], founded[sort]
     n = len(ids)
-    split = ("firm_id", int(ids[0]), int(ids[-1])) if n else None
 
-    # Years: one row per (firm, year, source); the highest source that gave a field wins.
-    first = as_of.year - lookback(book)
-    last = as_of.year - 1
-    names = list(YEAR_FIELD_INFO)
-    span = last - first + 1
-    years = {name: np.full((n, span), np.nan) for name in names}
-    ydata = r.matrix(
+    # Years: one row per (firm, year, source); the highest source that gave a field wins, field by field.
+    first, last = as_of.year - lookback(book), as_of.year - 1
+    names = year_fields(book)
+    years = {name: np.full((n, last - first + 1), np.nan) for name in YEAR_FIELD_INFO}
+    y_firm, y_year, y_rank, *y_values = r.columns(
         ["firm_id", "year", _RANK, *names],
         f"FROM firm_years WHERE year >= {first} AND year <= {last}",
-        split,
+        "firm_id",
     )
-    rows, ok = _rows_of(ids, ydata[:, 0])
-    yi = ydata[:, 1].astype(np.int64) - first
+    rows, ok = _rows_of(ids, y_firm)
+    yi = y_year.astype(np.int64) - first
     for rank in (1, 2, 3):  # later (higher) sources overwrite
-        at = ok & (ydata[:, 2] == rank)
-        for j, name in enumerate(names):
-            given = at & ~np.isnan(ydata[:, 3 + j])
-            years[name][rows[given], yi[given]] = ydata[given, 3 + j]
+        at = ok & (y_rank == rank)
+        for name, values in zip(names, y_values, strict=True):
+            given = at & ~np.isnan(values)
+            years[name][rows[given], yi[given]] = values[given]
 
-    # Facts: decode the JSON value by the key's kind, in SQL.
-    keys = [*NUMBER_FACTS, *DATE_FACTS, *CHOICE_FACTS]
-    keys = [k for k in keys if k != "founded_on"]
-    vocab = choice_values(book)
-    value_sql = "CASE " + " ".join(
-        f"WHEN key = {_lit(k)} THEN "
-        + (
-            r.json_bool()
-            if FACT_INFO[k][1] == "bool"
-            else r.json_number()
-            if FACT_INFO[k][1] == "number"
-            else r.json_date()
-            if FACT_INFO[k][1] == "date"
-            else f"CASE WHEN {r.json_text()} IS NULL THEN NULL ELSE {_codes(r.json_text(), vocab[k])} END"
-        )
-        for k in keys
-    ) + " END"
-    assert len(keys) <= 2**_KEY_BITS
-    where = f"valid_from <= {on} AND key IN ({', '.join(_lit(k) for k in keys)})"
-    order_sql = _order_sql(r, keys)
-    shift = _KEY_BITS + _RANK_BITS + _DAY_BITS
-    top = r.conn.exec_driver_sql("SELECT MAX(id) FROM firms").scalar() or 0
-    if top < _PACKED_FIRMS:
-        packed = r.matrix(
-            [f"CAST(firm_id AS BIGINT) * {2**shift} + {order_sql}", value_sql],
-            f"FROM fact_observations WHERE {where}",
-            split,
-        )
-        full = packed[:, 0].astype(np.int64)
-        observed = (full >> shift, full & (2**shift - 1), packed[:, 1])
-    else:
-        fdata = r.matrix(["firm_id", order_sql, value_sql], f"FROM fact_observations WHERE {where}", split)
-        observed = (fdata[:, 0].astype(np.int64), fdata[:, 1].astype(np.int64), fdata[:, 2])
-    fid, fkey, fvalue = _effective(r, session, observed, (order_sql, value_sql, where))
-    frows, fok = _rows_of(ids, fid.astype(np.float64))
-    numbers = {path: np.full(n, np.nan) for path in NUMBER_FACTS}
-    dates = {path: np.full(n, NO_DAY, dtype=np.int64) for path in DATE_FACTS}
-    choices = {path: np.full(n, None, dtype=object) for path in CHOICE_FACTS}
-    for k, path in enumerate(keys):
-        at = fok & (fkey == k)
-        values = fvalue[at]
-        if path in numbers:
-            numbers[path][frows[at]] = values
-        elif path in dates:
-            dates[path][frows[at]] = np.where(np.isnan(values), NO_DAY, np.nan_to_num(values)).astype(np.int64)
-        else:
-            names_of = np.array([*vocab[path], OTHER_CHOICE, None], dtype=object)
-            code = np.where(np.isnan(values), len(names_of) - 1, np.nan_to_num(values)).astype(np.int64)
-            choices[path][frows[at]] = names_of[np.where(code < 0, len(names_of) - 2, code)]
-    dates["founded_on"] = np.where(np.isnan(firms[:, 2]), NO_DAY, np.nan_to_num(firms[:, 2])).astype(np.int64)
+    facts = _facts(r, session, ids, on, book)
+    numbers = {path: facts[path] for path in NUMBER_FACTS}
+    dates = {path: facts[path] for path in DATE_FACTS if path != "founded_on"}
+    dates["founded_on"] = _as_days(founded)
+    choices = {path: facts[path] for path in CHOICE_FACTS}
 
     # Recognitions, awards and incidents up to as_of (as firm_facts reads them).
-    rdata = r.matrix(
+    rec = r.columns(
         [
             "firm_id",
             _codes("tier", list(TIERS)),
@@ -386,53 +394,44 @@ def load_columns(session: Session, as_of: date, book: RuleBook) -> tuple[IntArr,
             f"COALESCE({r.days('revoked_on')}, {int(NO_END)})",
         ],
         f"FROM recognitions WHERE issued_on <= {on}",
-        split,
+        "firm_id",
     )
-    adata = r.matrix(
+    awd = r.columns(
         ["firm_id", _codes("level", AWARD_LEVELS), r.days("awarded_on"), "rank"],
         f"FROM awards WHERE awarded_on <= {on}",
     )
-    idata = r.matrix(
-        ["firm_id", _codes("kind", list(INCIDENT_KINDS)), _codes("grade", INCIDENT_GRADES), r.days("occurred_on")],
+    inc = r.columns(
+        [
+            "firm_id",
+            _codes("kind", list(INCIDENT_KINDS)),
+            _codes("grade", INCIDENT_GRADES),
+            r.days("occurred_on"),
+        ],
         f"FROM incidents WHERE occurred_on <= {on}",
     )
 
-    def kept(data: FloatArr) -> tuple[FloatArr, IntArr]:
-        rows, ok = _rows_of(ids, data[:, 0])
-        return data[ok], rows[ok]
+    def kept(data: list[FloatArr]) -> tuple[IntArr, list[IntArr]]:
+        """Rows of loaded firms only: (row index, the other columns as integers)."""
+        rows, ok = _rows_of(ids, data[0])
+        return rows[ok], [np.nan_to_num(c[ok]).astype(np.int64) for c in data[1:]]
 
-    rdata, rrows = kept(rdata)
-    adata, arows = kept(adata)
-    idata, irows = kept(idata)
+    r_rows, (r_tier, r_issued, r_expires, r_revoked) = kept(rec)
+    a_rows, (a_level, a_day, a_rank) = kept(awd)
+    i_rows, (i_kind, i_grade, i_day) = kept(inc)
     every = np.ones(n, dtype=bool)
-    cols = Columns(
+    return ids, Columns(
         n=n,
-        district=firms[:, 1].astype(np.int64),
+        district=district.astype(np.int64),
         districts=districts,
         numbers=numbers,
         dates=dates,
         choices=choices,
         first_year=first,
         years=years,
-        recognitions=Recognitions(
-            rrows,
-            rdata[:, 1].astype(np.int64),
-            rdata[:, 2].astype(np.int64),
-            rdata[:, 3].astype(np.int64),
-            rdata[:, 4].astype(np.int64),
-        ),
-        awards=Awards(
-            arows,
-            adata[:, 1].astype(np.int64),
-            adata[:, 2].astype(np.int64),
-            np.nan_to_num(adata[:, 3]).astype(np.int64),
-            ~np.isnan(adata[:, 3]),
-        ),
-        incidents=Incidents(
-            irows, idata[:, 1].astype(np.int64), idata[:, 2].astype(np.int64), idata[:, 3].astype(np.int64)
-        ),
+        recognitions=Recognitions(r_rows, r_tier, r_issued, r_expires, r_revoked),
+        awards=Awards(a_rows, a_level, a_day, a_rank, ~np.isnan(awd[3][_rows_of(ids, awd[0])[1]])),
+        incidents=Incidents(i_rows, i_kind, i_grade, i_day),
         has_recognitions=every,
         has_awards=every,
-        has_incidents=every.copy(),
+        has_incidents=every,
     )
-    return ids, cols

@@ -151,16 +151,18 @@ def columns_from_facts(facts: Sequence[Facts], first_year: int, last_year: int) 
     districts: list[str | None] = sorted({f.district for f in facts}, key=lambda d: (d is not None, d or ""))
     district = _ints([districts.index(f.district) for f in facts])
     numbers = {
-        path: np.array([_float(f.get(path), path, i, -1, exact) for i, f in enumerate(facts)], dtype=np.float64)
+        path: np.array(
+            [_float(f.get(path), path, i, -1, exact) for i, f in enumerate(facts)], dtype=np.float64
+        )
         for path in NUMBER_FACTS
     }
     dates = {
-        path: _ints(
-            [day_number(v) if isinstance(v := f.get(path), date) else int(NO_DAY) for f in facts]
-        )
+        path: _ints([day_number(v) if isinstance(v := f.get(path), date) else int(NO_DAY) for f in facts])
         for path in DATE_FACTS
     }
-    choices = {path: np.array([f.get(path) for f in facts] + [None], dtype=object)[:n] for path in CHOICE_FACTS}
+    choices = {
+        path: np.array([f.get(path) for f in facts] + [None], dtype=object)[:n] for path in CHOICE_FACTS
+    }
     span = last_year - first_year + 1
     years = {}
     for name in YEAR_FIELD_INFO:

@@ -47,7 +47,10 @@ class Prospect:
 def latest_run(session: Session) -> EvaluationRun | None:
     """The last finished batch run (its date is the pool's as-of date)."""
     return session.scalars(
-        select(EvaluationRun).where(EvaluationRun.finished_at.is_not(None)).order_by(EvaluationRun.id.desc()).limit(1)
+        select(EvaluationRun)
+        .where(EvaluationRun.finished_at.is_not(None))
+        .order_by(EvaluationRun.id.desc())
+        .limit(1)
     ).first()
 
 
@@ -76,8 +79,12 @@ def prospects(
     """
     base = _pool(principal, tier, view)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    order: list[Any]
     if view == "qualified":
-        order = [case((TierDecisionRow.status == "eligible", 0), else_=1), TierDecisionRow.score.desc().nulls_last()]
+        order = [
+            case((TierDecisionRow.status == "eligible", 0), else_=1),
+            TierDecisionRow.score.desc().nulls_last(),
+        ]
     else:
         order = [TierDecisionRow.distance, TierDecisionRow.score.desc().nulls_last()]
     stmt = (
@@ -97,7 +104,21 @@ def prospects(
         .limit(limit)
         .offset(offset)
     )
-    rows = [Prospect(*row) for row in session.execute(stmt).all()]
+    rows = [
+        Prospect(
+            firm_id=r[0],
+            name=r[1],
+            uscc=r[2],
+            park=r[3],
+            tier=r[4],
+            status=r[5],
+            score=r[6],
+            fails=r[7],
+            unknowns=r[8],
+            distance=r[9],
+        )
+        for r in session.execute(stmt).all()
+    ]
     return rows, total
 
 

@@ -32,7 +32,12 @@ PAGE = "rules/prospects.html"
 BLOCK = "prospect_table"
 DEFAULT_TIER = "hnte"
 VIEW_LABELS = {"qualified": "符合条件、尚未认定", "closest": "最接近（按差距排序）"}
-STATUS_KINDS = {"eligible": "valid", "needs_review": "info", "insufficient_data": "warn", "ineligible": "muted"}
+STATUS_KINDS = {
+    "eligible": "valid",
+    "needs_review": "info",
+    "insufficient_data": "warn",
+    "ineligible": "muted",
+}
 _TIER_PATTERN = "^(" + "|".join(TIERS) + ")$"
 
 
@@ -45,7 +50,13 @@ def _view(value: str | None) -> str:
 
 
 def _context(
-    request: Request, session: Session, principal: Principal, tier: str, view: str, page: int, notice: str | None
+    request: Request,
+    session: Session,
+    principal: Principal,
+    tier: str,
+    view: str,
+    page: int,
+    notice: str | None,
 ) -> dict[str, Any]:
     size = settings.page_size
     rows, total = prospects.prospects(session, principal, tier, view, limit=size, offset=(page - 1) * size)
@@ -63,7 +74,10 @@ def _context(
         "page_base": f"{list_url}?{urlencode({'tier': tier, 'view': view})}",
         "tier_options": [(t, TIER_LABELS[Tier(t)]) for t in TIERS],
         "tier_label": TIER_LABELS[Tier(tier)],
-        "views": [(v, label, f"{list_url}?{urlencode({'tier': tier, 'view': v})}") for v, label in VIEW_LABELS.items()],
+        "views": [
+            (v, label, f"{list_url}?{urlencode({'tier': tier, 'view': v})}")
+            for v, label in VIEW_LABELS.items()
+        ],
         "status_labels": STATUS_LABELS,
         "status_kinds": STATUS_KINDS,
         "park_names": parks,
@@ -121,7 +135,9 @@ def evaluate_all_firms(
     tier, view = _tier(tier), _view(view)
     if wants_block(request, BLOCK):
         notice = f"已重新评估 {run.firms:,} 家存续企业的全部梯度，用时 {_seconds(run):.1f} 秒"
-        return render(request, PAGE, _context(request, session, principal, tier, view, 1, notice), block=BLOCK)
+        return render(
+            request, PAGE, _context(request, session, principal, tier, view, 1, notice), block=BLOCK
+        )
     url = request.app.url_path_for("prospects:list")
     return redirect_after_post(request, f"{url}?{urlencode({'tier': tier, 'view': view, 'ran': run.id})}")
 
@@ -131,7 +147,7 @@ def _seconds(run: Any) -> float:
     return float(summary["seconds"] or 0.0) if summary else 0.0
 
 
-# ---------------------------------------------------------------------------------------------------------- API
+# -------------------------------------------------------------------------------------------------------- API
 
 
 class ProspectOut(BaseModel):

@@ -1,10 +1,11 @@
-"""The all-firms batch decides every firm and tier exactly as the one-firm engine does (STYLE §6: one source of
-truth, two executions, tested to agree).
+"""The all-firms batch decides every firm and tier exactly as the one-firm engine does (STYLE §6: one source
+of truth, two executions, tested to agree).
 
-Random contract-shaped firms — values on, just below and just above every threshold of app/rules/sets/*.yaml,
-missing values, recognitions, awards and incidents dated around the windows' edges, as-of dates around every
-effective date — go through `app.rules.engine.evaluate` one by one and through the vectorised core all at once.
-A last test runs the database path: `run_batch` against `decide_firm` for firms made with the factories.
+Random contract-shaped firms — values on, just below and just above every threshold of
+app/rules/sets/*.yaml, missing values, recognitions, awards and incidents dated around the windows' edges,
+as-of dates around every effective date — go through `app.rules.engine.evaluate` one by one and through the
+vectorised core all at once, compared criterion by criterion. The database tests run the whole path:
+`run_batch` against `decide_firm` for firms made with the factories.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.firms.models import Firm, FirmStatus
-from app.indicators.models import Award, FactObservation, FirmYear, Incident, Source
+from app.indicators.models import Award, FactObservation, Incident, Source
 from app.rules import engine
 from app.rules.batch import run_batch
 from app.rules.columns import columns_from_facts
@@ -30,7 +31,6 @@ from app.rules.facts import (
     AWARD_LEVELS,
     INCIDENT_GRADES,
     RD_INSTITUTION_ORDER,
-    YEAR_FIELD_INFO,
     AwardFact,
     Facts,
     IncidentFact,
@@ -45,7 +45,8 @@ from app.web.formatting import today
 from tests.factories import FirmFactory, FirmYearFactory, RecognitionFactory
 
 BOOK = rulebook()
-# A district's own version of a tier (none is in the rule files yet): yangpu's 高企 without the innovation score.
+# A district's own version of a tier (none is in the rule files yet): yangpu's 高企 without the innovation
+# score.
 _HNTE = BOOK.select("hnte", date(2026, 4, 1))
 assert _HNTE is not None
 _LOCAL = dataclasses.replace(
@@ -76,8 +77,8 @@ EFFECTIVE = sorted(
 )
 AS_OF_DATES = sorted({d + timedelta(days=k) for d in EFFECTIVE if d.year >= 2016 for k in (-1, 0, 1)})
 
-# Thresholds of the rule files (amounts in 万元, shares in %, counts, scores, years), and shares drawn per field
-# so that most firms sit close to passing: a random firm far from every tier would prove little.
+# Thresholds of the rule files (amounts in 万元, shares in %, counts, scores, years), and shares drawn per
+# field so that most firms sit close to passing: a random firm far from every tier would prove little.
 AMOUNTS = [100, 500, 1000, 1200, 1500, 2000, 3000, 5000, 6000, 8000, 10000, 20000, 40000]
 SHARES = {
     "tech_staff": [9, 10, 15, 20, 25, 30, 40],
@@ -146,7 +147,9 @@ def day_near(draw: Any, anchor: date, years: list[int]) -> date:
 
 
 @st.composite
-def year_row(draw: Any, previous: dict[str, Decimal | None] | None, strong: bool) -> dict[str, Decimal | None]:
+def year_row(
+    draw: Any, previous: dict[str, Decimal | None] | None, strong: bool
+) -> dict[str, Decimal | None]:
     employees = Decimal(draw(st.sampled_from([1, 9, 10, 42, 100, 299, 300, 500, 501, 999, 1000, 1001])))
     if previous and previous.get("revenue") and draw(st.integers(0, 3)):
         # Growth on (or a hair off) a threshold from the year before.
@@ -159,7 +162,11 @@ def year_row(draw: Any, previous: dict[str, Decimal | None] | None, strong: bool
         revenue = Decimal(0)
     total_income = revenue if draw(st.booleans()) else money(draw)
     assets = money(draw)
-    rd = share_of(draw, "rd_expense", revenue, strong=strong) if draw(st.integers(0, 3)) else near(draw, AMOUNTS)
+    rd = (
+        share_of(draw, "rd_expense", revenue, strong=strong)
+        if draw(st.integers(0, 3))
+        else near(draw, AMOUNTS)
+    )
     main = share_of(draw, "main_revenue", revenue, strong=strong)
     if previous and previous.get("main_revenue") and draw(st.booleans()):
         rate = Decimal(draw(st.sampled_from(GROWTHS)))
@@ -190,7 +197,9 @@ def firms(draw: Any, as_of: date) -> Facts:
     last_end = date(as_of.year - 1, 12, 31)
     founded = maybe(draw, day_near(draw, as_of, [1, 2, 3, 5, 8, 10, 11]), 0.06)
     if founded is not None and draw(st.integers(0, 15)) == 0:
-        founded = draw(st.sampled_from([date(2016, 2, 29), as_of - timedelta(days=365), as_of + timedelta(days=3)]))
+        founded = draw(
+            st.sampled_from([date(2016, 2, 29), as_of - timedelta(days=365), as_of + timedelta(days=3)])
+        )
     years: dict[int, dict[str, Decimal | None]] = {}
     previous = None
     for year in range(as_of.year - 4, as_of.year):
@@ -205,7 +214,9 @@ def firms(draw: Any, as_of: date) -> Facts:
         "hnte_field": good(draw, True, p_good),
         "strategic_emerging": good(draw, True, 0.5),
         "key_industrial_field": good(draw, True, p_good),
-        "niche_since": maybe(draw, day_near(draw, last_end, [3, 4, 10, 11] if strong else [1, 2, 3, 4, 9, 10])),
+        "niche_since": maybe(
+            draw, day_near(draw, last_end, [3, 4, 10, 11] if strong else [1, 2, 3, 4, 9, 10])
+        ),
         "listed": good(draw, False),
         "equity_backed": good(draw, True),
         "valuation_usd_bn": maybe(draw, near(draw, [0, 1, 2], Decimal("0.001")), 0.3),
@@ -229,7 +240,9 @@ def firms(draw: Any, as_of: date) -> Facts:
     recognitions = [
         RecognitionFact(
             tier=draw(st.sampled_from([*TIERS, "tech_sme", "srdi_sme", "hnte", "innovative_sme"])),
-            issued_on=(issued := as_of + timedelta(days=draw(st.sampled_from([-1000, -400, -400, -1, 0, 1])))),
+            issued_on=(
+                issued := as_of + timedelta(days=draw(st.sampled_from([-1000, -400, -400, -1, 0, 1])))
+            ),
             expires_on=maybe(draw, as_of + timedelta(days=draw(st.sampled_from([-1, 0, 1, 300, 300]))), 0.2),
             revoked_on=maybe(
                 draw, min(issued + timedelta(days=draw(st.sampled_from([0, 1, 1000]))), as_of), 0.85
@@ -335,15 +348,15 @@ def test_the_batch_decides_every_random_firm_and_tier_as_the_one_firm_engine(
 
 
 def test_the_batch_agrees_on_the_full_contract_example_firm_on_every_effective_date() -> None:
-    from app.rules.schemas import EXAMPLE_REQUEST
     from app.rules.facts import facts_from_contract
+    from app.rules.schemas import EXAMPLE_REQUEST
 
     facts = facts_from_contract(EXAMPLE_REQUEST["firm"])
     for as_of in AS_OF_DATES:
         assert_agree(as_of, [facts, dataclasses.replace(facts, district="yangpu")], TEST_BOOK, PARAMS)
 
 
-# ---------------------------------------------------------------------------------------------------------- database
+# --------------------------------------------------------------------------------------------------- database
 
 
 def _fact(db: Session, firm_id: int, key: str, value: Any, valid_from: date, **kw: Any) -> None:
@@ -413,7 +426,13 @@ def _seed_firms(db: Session, day: date) -> dict[str, int]:
     _fact(db, young.id, "is_sme", True, day - timedelta(days=10))
     closed = FirmFactory(status=FirmStatus.deregistered)
     db.flush()
-    return {"strong": strong.id, "troubled": troubled.id, "bare": bare.id, "young": young.id, "closed": closed.id}
+    return {
+        "strong": strong.id,
+        "troubled": troubled.id,
+        "bare": bare.id,
+        "young": young.id,
+        "closed": closed.id,
+    }
 
 
 def test_run_batch_stores_for_every_active_firm_what_decide_firm_decides(db: Session) -> None:
@@ -433,7 +452,12 @@ def test_run_batch_stores_for_every_active_firm_what_decide_firm_decides(db: Ses
         for tier in TIERS:
             row, d = rows[(firm.id, tier)], decided[tier]
             where = (name, tier, [(c.id, c.outcome.value) for c in d.criteria])
-            assert (row.status, row.score, row.holds, row.ruleset) == (d.status, d.score, d.holds, d.ruleset), where
+            assert (row.status, row.score, row.holds, row.ruleset) == (
+                d.status,
+                d.score,
+                d.holds,
+                d.ruleset,
+            ), where
             assert (row.fails, row.unknowns) == expected_counts(d, BOOK), where
             assert row.distance == Decimal(row.fails) + Decimal(row.unknowns) / 2
             assert row.run_id == run.id and row.as_of == day
@@ -457,9 +481,10 @@ def test_a_second_run_replaces_every_row_of_the_first(db: Session, bulk: bool) -
     assert set(db.scalars(select(TierDecisionRow.run_id))) == {second.id}
     assert firms["young"] not in set(db.scalars(select(TierDecisionRow.firm_id)))
     assert db.scalar(select(func.count()).select_from(TierDecisionRow)) == second.firms * len(TIERS)
-    # The bulk load rebuilt what it dropped: the pool index and the foreign keys are as migrated.
+    # The bulk load rebuilt what it dropped: the pool index and the primary and foreign keys are as migrated.
     schema = inspect(db.connection())
     assert "ix_tier_decisions_pool" in {ix["name"] for ix in schema.get_indexes("tier_decisions")}
+    assert schema.get_pk_constraint("tier_decisions")["constrained_columns"] == ["firm_id", "tier"]
     assert {fk["name"] for fk in schema.get_foreign_keys("tier_decisions")} >= {
         "fk_tier_decisions_firm_id_firms",
         "fk_tier_decisions_run_id_evaluation_runs",

@@ -28,8 +28,16 @@ HTMX_TABLE = {"HX-Request": "true", "HX-Target": "prospect-table"}
 
 
 def _decide(
-    db: Session, run: EvaluationRun, firm: Firm, tier: str, status: str, *, fails: int = 0, unknowns: int = 0,
-    holds: bool = False, score: Decimal | None = None,
+    db: Session,
+    run: EvaluationRun,
+    firm: Firm,
+    tier: str,
+    status: str,
+    *,
+    fails: int = 0,
+    unknowns: int = 0,
+    holds: bool = False,
+    score: Decimal | None = None,
 ) -> None:
     db.add(
         TierDecisionRow(
@@ -123,7 +131,11 @@ def test_a_leader_sees_every_park_but_cannot_re_evaluate(
 
     html = client.get(URL, params={"tier": "hnte"}).text
 
-    assert set(names(html)) == {"上海静安合格科技有限公司", "上海静安待评科技有限公司", "上海杨浦合格科技有限公司"}
+    assert set(names(html)) == {
+        "上海静安合格科技有限公司",
+        "上海静安待评科技有限公司",
+        "上海杨浦合格科技有限公司",
+    }
     assert "重新评估全部企业" not in html
 
 
@@ -194,14 +206,24 @@ def test_re_evaluating_runs_the_batch_and_shows_how_long_it_took(
     headers = login(client, officer)
 
     response = client.post(
-        f"{URL}/evaluate", data={"tier": "tech_sme", "view": "closest"}, headers=headers, follow_redirects=False
+        f"{URL}/evaluate",
+        data={"tier": "tech_sme", "view": "closest"},
+        headers=headers,
+        follow_redirects=False,
     )
 
     assert response.status_code == 303
     run = db.scalars(select(EvaluationRun).order_by(EvaluationRun.id.desc())).first()
-    assert run is not None and run.finished_at is not None and run.actor == officer.display_name + f"（{officer.username}）"
+    assert (
+        run is not None
+        and run.finished_at is not None
+        and run.actor == officer.display_name + f"（{officer.username}）"
+    )
     assert response.headers["location"] == f"{URL}?tier=tech_sme&view=closest&ran={run.id}"
-    assert db.scalar(select(func.count()).select_from(TierDecisionRow).where(TierDecisionRow.firm_id == firm.id)) == 8
+    assert (
+        db.scalar(select(func.count()).select_from(TierDecisionRow).where(TierDecisionRow.firm_id == firm.id))
+        == 8
+    )
     html = client.get(response.headers["location"]).text
     assert f"已重新评估 {run.firms:,} 家存续企业的全部梯度，用时" in html
     assert "上海静安新评科技有限公司" in html
@@ -211,7 +233,9 @@ def test_re_evaluating_from_htmx_swaps_the_table(client: TestClient, login: Logi
     FirmFactory(name="上海静安表格科技有限公司")
     headers = login(client, officer)
 
-    response = client.post(f"{URL}/evaluate", data={"tier": "hnte", "view": "closest"}, headers={**headers, **HTMX_TABLE})
+    response = client.post(
+        f"{URL}/evaluate", data={"tier": "hnte", "view": "closest"}, headers={**headers, **HTMX_TABLE}
+    )
 
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="prospect-table">')
@@ -272,7 +296,9 @@ def test_an_officer_of_jingan_never_sees_a_yangpu_firm(
     client: TestClient, bearer: Bearer, officer: User, make_user: Callable[..., User], pool: dict[str, Firm]
 ) -> None:
     mine = client.get(API, params={"tier": "hnte", "limit": 500}, headers=bearer(officer)).json()
-    everyone = client.get(API, params={"tier": "hnte", "limit": 500}, headers=bearer(make_user(Role.admin))).json()
+    everyone = client.get(
+        API, params={"tier": "hnte", "limit": 500}, headers=bearer(make_user(Role.admin))
+    ).json()
 
     assert "上海杨浦合格科技有限公司" not in {i["name"] for i in mine["items"]}
     assert {i["park"] for i in mine["items"]} == {"jingan"}
