@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             generate(session, today=today, n_firms=args.firms, seed=args.seed)
             session.commit()
-            # The prospect pool (潜力企业) reads the latest batch decisions: evaluate the fresh demo firms once.
+            # The prospect pool (潜力企业) reads the latest batch decisions: evaluate the new firms once.
             from app.rules.batch import run_batch
 
             run = run_batch(session, today, reason="演示数据初始评估", actor_label="seeds")
