@@ -72,17 +72,14 @@ class TierDecision:
     effective_from: date | None = None
     effective_to: date | None = None
 
+    # Failing and unknown criteria among those that matter (_relevant); the batch stores the same counts.
+    fails: int = 0
+    unknowns: int = 0
+
     @property
     def distance(self) -> Decimal:
         """How far from the tier: failing criteria count 1, unknown ½ (for ranking the prospect pool)."""
-        relevant = {g for g in self.gaps}
-        fails = sum(
-            1 for c in self.criteria if c.outcome is Outcome.fail and any(g in relevant for g in c.gaps)
-        )
-        unknowns = sum(
-            1 for c in self.criteria if c.outcome is Outcome.unknown and any(g in relevant for g in c.gaps)
-        )
-        return Decimal(fails) + Decimal(unknowns) / 2
+        return Decimal(self.fails) + Decimal(self.unknowns) / 2
 
     def to_contract(self) -> dict[str, Any]:
         return {
@@ -132,7 +129,9 @@ def evaluate_tier(
             f"{as_of.isoformat()} 没有适用于“{'复核' if mode == 'review' else '新申请'}”的规则版本",
             "—",
         )
-        return TierDecision(tier, "insufficient_data", holds, None, "", mode, None, [crit], [crit.detail])
+        return TierDecision(
+            tier, "insufficient_data", holds, None, "", mode, None, [crit], [crit.detail], unknowns=1
+        )
     ctx = Ctx(facts=facts, as_of=as_of, params=params, mode=mode)
     results: dict[str, CriterionResult] = {}
     score: Decimal | None = None
@@ -149,8 +148,10 @@ def evaluate_tier(
             score = pts.low if pts.known else None
     outcome = _tree_outcome(ruleset.decision, results)
     gaps: list[str] = []
+    relevant: dict[str, None] = {}
     if outcome is not Outcome.pass_:
-        for cid in _relevant(ruleset.decision, results):
+        relevant = dict.fromkeys(_relevant(ruleset.decision, results))
+        for cid in relevant:
             res = results[cid]
             if res.outcome in (Outcome.fail, Outcome.unknown):
                 for g in res.gaps:
@@ -168,6 +169,8 @@ def evaluate_tier(
         gaps=gaps,
         effective_from=ruleset.effective_from,
         effective_to=ruleset.effective_to,
+        fails=sum(1 for cid in relevant if results[cid].outcome is Outcome.fail),
+        unknowns=sum(1 for cid in relevant if results[cid].outcome is Outcome.unknown),
     )
 
 
