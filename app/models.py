@@ -5,6 +5,21 @@ from app.auth.models import AuthToken, LoginAttempt, User, UserPark
 from app.casework.models import Task
 from app.firms.models import Contact, Firm, FirmName, FirmStatusPeriod, FirmTag, Membership
 from app.indicators.models import Award, FactObservation, FirmYear, Incident
+from app.policies.models import (
+    FirmPackage,
+    FirmService,
+    Grant,
+    GrantCandidate,
+    GrantRun,
+    PlanItem,
+    PlanNote,
+    Policy,
+    PolicyBudget,
+    PolicyExclusion,
+    PolicyPush,
+    ServicePackage,
+    SupportPlan,
+)
 from app.recognitions.models import EvidenceFile, Recognition
 from app.reference.models import Area, Carrier, District, Industry, Park, PlanTarget
 from app.rules.models import EvaluationRun, RuleSetting, TierDecisionRow
@@ -22,18 +37,31 @@ __all__ = [
     "FactObservation",
     "Firm",
     "FirmName",
+    "FirmPackage",
+    "FirmService",
     "FirmStatusPeriod",
     "FirmTag",
     "FirmYear",
+    "Grant",
+    "GrantCandidate",
+    "GrantRun",
     "Incident",
     "Industry",
     "LoginAttempt",
     "Membership",
     "Park",
     "PersonalDataAccess",
+    "PlanItem",
+    "PlanNote",
     "PlanTarget",
+    "Policy",
+    "PolicyBudget",
+    "PolicyExclusion",
+    "PolicyPush",
     "Recognition",
     "RuleSetting",
+    "ServicePackage",
+    "SupportPlan",
     "Task",
     "TierDecisionRow",
     "User",

@@ -139,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     with _sessions()() as session:
         load_reference(session)
+        from seeds.policies import load_policies
+
+        load_policies(session, args.today if getattr(args, "today", None) else _today(settings.timezone))
         if args.command == "reference":
             session.commit()
             print(_reference_summary(session))
