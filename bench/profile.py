@@ -64,6 +64,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--top", type=int, default=5, help="slowest requests to show (default 5)")
     p.add_argument("--explain-ms", type=float, default=5.0, help="explain statements slower than this")
     p.add_argument("--cprofile", action="store_true", help="print a CPU profile (cProfile) of the replay")
+    p.add_argument(
+        "--pyinstrument",
+        action="store_true",
+        help="print a call tree (pyinstrument, not a dependency: pip install it into .venv first)",
+    )
     return p.parse_args(argv)
 
 
@@ -107,11 +112,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         current.append(Query((time.perf_counter() - conn.info["bench_t0"]) * 1000, statement, params))
 
     app = create_app()
-    profiler = None
+    profiler: Any = None
     if args.cprofile:
         import cProfile
 
         profiler = cProfile.Profile(time.process_time)
+    elif args.pyinstrument:
+        import pyinstrument
+
+        profiler = pyinstrument.Profiler(interval=0.0005)
 
     async def replay() -> list[Request]:
         transport = httpx.ASGITransport(app=app)
@@ -123,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in paths[:3]:  # warm caches
                 await client.get(path, headers=headers)
             out = []
-            if profiler:
+            if args.pyinstrument:
+                profiler.start()
+            elif profiler:
                 profiler.enable()
             for path in paths:
                 current.clear()
@@ -138,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         list(current),
                     )
                 )
-            if profiler:
+            if args.pyinstrument:
+                profiler.stop()
+            elif profiler:
                 profiler.disable()
             return out
 
@@ -167,7 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if q.ms >= args.explain_ms and q.sql not in explained:
                 explained.add(q.sql)
                 _explain(engine, q)
-    if profiler:
+    if profiler and args.pyinstrument:
+        print(profiler.output_text(unicode=True, show_all=False))
+    elif profiler:
         import pstats
 
         print()

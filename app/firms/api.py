@@ -13,7 +13,7 @@ from app.audit.service import firm_history
 from app.auth.dependencies import CurrentPrincipal
 from app.db import SessionDep
 from app.firms import file as firm_file
-from app.firms import repository, service
+from app.firms import references, repository, service
 from app.firms.dependencies import FirmDep
 from app.firms.schemas import (
     AwardIn,
@@ -89,7 +89,7 @@ def list_firms(
         limit=limit,
         offset=offset,
     )
-    names = repository.reference_names(session)
+    names = references.load(session).names
     return FirmList(items=[list_item(r, names) for r in rows], total=total, limit=limit, offset=offset)
 
 

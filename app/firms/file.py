@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import HistoryLine, firm_history
 from app.auth.principal import Principal
 from app.casework.models import Task, TaskStatus
-from app.firms import repository
+from app.firms import references, repository
 from app.firms.models import Contact, Firm, Membership
 from app.firms.schemas import (
     ContactOut,
@@ -98,7 +98,7 @@ def build(
     """Everything on the file, as of `as_of` (default today). Contacts come masked unless the caller
     asks to reveal them and the role may: that reveal is logged (PIPL)."""
     day = as_of or today
-    firm = repository.load_with_children(session, firm.id)
+    children = repository.file_children(session, firm.id)
     years_by: dict[int, list[FirmYear]] = {}
     for row in indicators_service.years_of(session, firm.id):
         years_by.setdefault(row.year, []).append(row)
@@ -124,7 +124,7 @@ def build(
         )
     tiers = sorted({str(r.recognition.tier) for r in recs if r.held})
     reveal = reveal_personal and principal.can_see_personal_data
-    if reveal and firm.contacts:
+    if reveal and children.contacts:
         log_personal_data_access(session, principal, firm.id, "view", "联系人电话、身份证号")
     tasks = list(
         session.scalars(
@@ -134,19 +134,19 @@ def build(
         )
     )
     history, total = firm_history(session, firm.id) if with_history else ([], 0)
-    current_names = [n for n in firm.names if n.valid_to is None]
+    current_names = [n for n in children.names if n.valid_to is None]
     return FirmFile(
         firm=firm,
         as_of=day,
-        membership=repository.membership_on(session, firm.id, day),
-        memberships=sorted(firm.memberships, key=lambda m: m.valid_from, reverse=True),
+        membership=_membership_on(children.memberships, day),
+        memberships=sorted(children.memberships, key=lambda m: m.valid_from, reverse=True),
         former_names=[
             n.name
-            for n in firm.names
+            for n in children.names
             if n.valid_to is not None and n.name != firm.name and n not in current_names
         ],
-        tags=[t.tag for t in firm.tags if t.valid_to is None],
-        contacts=sorted(firm.contacts, key=lambda c: (not c.is_primary, c.id)),
+        tags=[t.tag for t in children.tags if t.valid_to is None],
+        contacts=sorted(children.contacts, key=lambda c: (not c.is_primary, c.id)),
         contacts_masked=not reveal,
         years=years,
         facts=facts,
@@ -158,9 +158,17 @@ def build(
         tasks=tasks,
         tiers_held=tiers,
         ladder_level=ladder_level(set(tiers)),
-        names=repository.reference_names(session),
+        names=references.load(session).names,
         history=history,
         history_total=total,
+    )
+
+
+def _membership_on(memberships: list[Membership], day: date) -> Membership | None:
+    """Where the firm sat on `day` (repository.membership_on, on the rows already read)."""
+    return next(
+        (m for m in memberships if m.valid_from <= day and (m.valid_to is None or m.valid_to >= day)),
+        None,
     )
 
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import Role, User
 from app.auth.principal import Principal
 from app.firms.models import Contact, Firm, FirmName, FirmStatusPeriod, FirmTag, Membership
 from app.recognitions.models import Recognition
-from app.reference.models import Area, Carrier, Industry, Park
+from app.reference.models import Area, Carrier, District, Industry, Park
 
 CURRENT = Membership.valid_to.is_(None)
 
@@ -182,6 +182,27 @@ def load_with_children(session: Session, firm_id: int) -> Firm:
     ).one()
 
 
+@dataclass
+class FileChildren:
+    names: list[FirmName]
+    memberships: list[Membership]
+    tags: list[FirmTag]
+    contacts: list[Contact]
+
+
+def file_children(session: Session, firm_id: int) -> FileChildren:
+    """The rows the firm file shows beside the firm: four plain queries (cheaper than selectinload's
+    machinery), each re-reading what the session may already hold."""
+
+    def rows(model: Any) -> list[Any]:
+        stmt = select(model).where(model.firm_id == firm_id).order_by(model.id)
+        return list(session.scalars(stmt.execution_options(populate_existing=True)))
+
+    return FileChildren(
+        names=rows(FirmName), memberships=rows(Membership), tags=rows(FirmTag), contacts=rows(Contact)
+    )
+
+
 def current_membership(session: Session, firm_id: int) -> Membership | None:
     return session.scalars(select(Membership).where(Membership.firm_id == firm_id, CURRENT)).first()
 
@@ -227,6 +248,20 @@ def reference_names(session: Session) -> dict[str, dict[str, str]]:
         "carrier": dict(session.execute(select(Carrier.code, Carrier.name)).all()),
         "industry": dict(session.execute(select(Industry.code, Industry.name)).all()),
     }
+
+
+def reference_rows(session: Session) -> tuple[Any, ...]:
+    """Every row of the five reference tables in one statement: (table, code, name, a, b, c), unordered."""
+    stmt = union_all(
+        select(literal("park"), Park.code, Park.name, Park.district_code, null(), null()),
+        select(literal("district"), District.code, District.name, null(), null(), null()),
+        select(literal("area"), Area.code, Area.name, Area.park_code, null(), null()),
+        select(
+            literal("carrier"), Carrier.code, Carrier.name, Carrier.park_code, Carrier.area_code, Carrier.kind
+        ),
+        select(literal("industry"), Industry.code, Industry.name, Industry.parent_code, null(), null()),
+    )
+    return tuple(tuple(row) for row in session.execute(stmt))
 
 
 def contacts_of(session: Session, firm_id: int) -> list[Contact]:

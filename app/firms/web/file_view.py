@@ -29,7 +29,6 @@ from app.indicators.models import (
 )
 from app.recognitions import ledger as tier_ledger
 from app.recognitions.models import RECOGNITION_KIND_LABELS, RECOGNITION_LEVEL_LABELS
-from app.reference import service as reference_service
 from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS
 from app.web.formatting import fmt_amount, today
 from app.web.templating import redirect_after_post, render, wants_block
@@ -175,8 +174,7 @@ def file_context(
     built = firm_file.build(
         session, principal, firm, today=day, as_of=as_of, reveal_personal=reveal, with_history=with_history
     )
-    ref = reference_service.reference_options(session)
-    names = ref.names
+    names = built.names
     people = auth_repository.users_by_ids(
         session, {i for i in [built.firm.officer_id, *(t.assignee_id for t in built.tasks)] if i}
     )

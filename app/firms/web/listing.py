@@ -13,10 +13,9 @@ from app.auth import repository as auth_repository
 from app.auth.dependencies import StaffPrincipal
 from app.config import settings
 from app.db import SessionDep
-from app.firms import repository
+from app.firms import references, repository
 from app.firms.models import FIRM_STATUS_LABELS, KNOWN_TAGS, Firm
 from app.firms.web.common import LABELS, by_ladder, clean, int_or_none, opts
-from app.reference import service as reference_service
 from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS, ladder_level
 from app.web.formatting import today
 from app.web.templating import render, wants_block
@@ -67,7 +66,8 @@ def list_page(
         "status": clean(status),
         "officer": clean(officer),
     }
-    ref = reference_service.reference_options(session)
+    refs = references.load(session)
+    ref = refs.options
     if (
         values["park"]
         and values["area"]
@@ -99,7 +99,7 @@ def list_page(
         offset=(page_no - 1) * size,
     )
     pages = max(ceil(total / size), 1)
-    names = ref.names
+    names = refs.names
     view = []
     for row in rows:
         m = row.membership
@@ -143,7 +143,7 @@ def list_page(
         "oob_area": fragment and (clean(areas_for) or "") != (values["park"] or ""),
         "park_options": ref.park_options(principal.park_codes),
         "area_groups": ref.area_groups(values["park"], principal.park_codes),
-        "industry_options": ref.industry_options(),
+        "industry_options": refs.industry_options,
         "tier_options": opts(TIER_LABELS),
         "tag_options": [(t, t) for t in KNOWN_TAGS],
         "status_options": opts(FIRM_STATUS_LABELS),
