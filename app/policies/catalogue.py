@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound, RuleViolation
+from app.firms.models import Membership
 from app.policies.models import (
     AmountKind,
     DeliveryMode,
@@ -68,6 +69,17 @@ def list_policies(session: Session, *, mode: str | None = None, active_only: boo
     if active_only:
         stmt = stmt.where(Policy.active.is_(True))
     return list(session.scalars(stmt))
+
+
+def joined_on(session: Session, firm_id: int, park: str | None, as_of: date) -> date | None:
+    """When the firm joined the park it sits in on `as_of` (the event date of a 带证迁入)."""
+    if park is None:
+        return None
+    return session.scalar(
+        select(func.min(Membership.valid_from)).where(
+            Membership.firm_id == firm_id, Membership.park_code == park, Membership.valid_from <= as_of
+        )
+    )
 
 
 def in_force(policy: Policy, day: date) -> bool:

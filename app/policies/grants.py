@@ -35,7 +35,7 @@ from app.policies.models import (
     Policy,
     RiskLevel,
 )
-from app.policies.rules import evaluate_policy, period_bounds
+from app.policies.rules import CompiledPolicy, evaluate_policy, period_bounds
 from app.recognitions.models import Recognition
 from app.rules.service import param_table
 
@@ -76,31 +76,32 @@ SKIP_LABELS = {
 }
 
 
-def start_run(session: Session, principal: Principal, policy: Policy, period: str, today: date) -> GrantRun:
-    """Match every firm in scope against the policy for the period and list the candidates (nothing is paid yet)."""
-    ensure_can_run(principal)
-    period = parse_period(period)
-    if policy.mode != DeliveryMode.auto_grant:
-        raise RuleViolation("只有“免申即享”条目可以发起兑现批次", field="policy_code")
+@dataclass
+class Match:
+    firm_id: int
+    event_key: str
+    event_label: str
+    amount: Decimal
+    evidence: dict[str, Any]
+    risk_level: RiskLevel
+    risks: list[str]
+
+
+def match_firms(
+    session: Session,
+    policy: Policy,
+    cp: CompiledPolicy,
+    period: str,
+    today: date,
+    park_scope: list[str] | None,
+    *,
+    firm_annual_cap: Decimal | None,
+) -> tuple[date, list[Match], Counter[str]]:
+    """Every firm in scope that the policy (as compiled — the saved one or an admin's draft) would pay for the
+    period, minus events already granted or excluded; writes nothing."""
     year, start, end = period_bounds(period)
-    if start > today:
-        raise RuleViolation("兑现期尚未开始", field="period")
-    if not catalogue.overlaps(policy, start, end):
-        raise RuleViolation("该条目在此兑现期内未生效或已停用", field="period")
     as_of = min(today, end, policy.effective_to or end)
     window_start = max(start, policy.effective_from)
-    cp = catalogue.compiled(policy)
-    park_scope = sorted(principal.park_codes) if principal.park_codes is not None else None
-    run = GrantRun(
-        policy_id=policy.id,
-        period=period,
-        as_of=as_of,
-        created_by_id=principal.user_id,
-        park_scope=park_scope,
-    )
-    session.add(run)
-    session.flush()
-
     ids_stmt = firms_in_scope_sql(districts=cp.districts, parks=cp.parks, as_of=as_of, park_scope=park_scope)
     if cp.trigger is not None:
         # Only firms with a recognition that could be a trigger event: the rest cannot match.
@@ -119,15 +120,16 @@ def start_run(session: Session, principal: Principal, policy: Policy, period: st
 
     granted: dict[int, set[str]] = defaultdict(set)
     granted_amount: dict[int, Decimal] = defaultdict(Decimal)
-    for firm_id, key, amount, g_year in session.execute(
-        select(Grant.firm_id, Grant.event_key, Grant.amount, Grant.year).where(
-            Grant.policy_id == policy.id, Grant.status != GrantStatus.withdrawn
-        )
-    ):
-        granted[firm_id].add(key)
-        if g_year == year:
-            granted_amount[firm_id] += amount
-    others = catalogue.excluded_ids(session, policy.id)
+    if policy.id is not None:
+        for firm_id, key, amount, g_year in session.execute(
+            select(Grant.firm_id, Grant.event_key, Grant.amount, Grant.year).where(
+                Grant.policy_id == policy.id, Grant.status != GrantStatus.withdrawn
+            )
+        ):
+            granted[firm_id].add(key)
+            if g_year == year:
+                granted_amount[firm_id] += amount
+    others = catalogue.excluded_ids(session, policy.id) if policy.id is not None else set()
     excluded: dict[int, set[str]] = defaultdict(set)
     if others:
         for firm_id, key in session.execute(
@@ -139,7 +141,7 @@ def start_run(session: Session, principal: Principal, policy: Policy, period: st
 
     params = param_table(session)
     skips: Counter[str] = Counter()
-    rows: list[dict[str, Any]] = []
+    out: list[Match] = []
     for firm_id in firm_ids:
         fi = inputs.get(firm_id)
         if fi is None:
@@ -156,11 +158,10 @@ def start_run(session: Session, principal: Principal, policy: Policy, period: st
         if decision.status != "eligible":
             skips[decision.status if decision.status in SKIP_LABELS else "ineligible"] += 1
             continue
-        events = (
-            [(e.key, e.label) for e in decision.events]
-            if cp.trigger is not None
-            else [(f"year:{year}", f"{year} 年度")]
-        )
+        if cp.trigger is not None:
+            events = [(e.key, e.label) for e in decision.events]
+        else:
+            events = [(f"year:{year}", f"{year} 年度")]
         if not events:
             skips["no_event"] += 1
             continue
@@ -172,40 +173,82 @@ def start_run(session: Session, principal: Principal, policy: Policy, period: st
                 skips["excluded"] += 1
                 continue
             amount = decision.amount or Decimal(0)
-            if policy.firm_annual_cap is not None:
-                room = policy.firm_annual_cap - granted_amount[firm_id]
+            if firm_annual_cap is not None:
+                room = firm_annual_cap - granted_amount[firm_id]
                 if room <= 0:
                     skips["firm_cap"] += 1
                     continue
                 amount = min(amount, room)
             risks = [f"数据冲突：{c}" for c in fi.conflicts] + [f"未核实：{u}" for u in fi.unverified]
             rid = int(key.split(":", 1)[1]) if key.startswith("recognition:") else None
-            if rid is not None and rid in fi.certificate_missing and cp.trigger.tiers == ["hnte"]:
+            if (
+                rid is not None
+                and rid in fi.certificate_missing
+                and cp.trigger
+                and cp.trigger.tiers == ["hnte"]
+            ):
                 risks.append("认定缺少证书编号")
             level = RiskLevel.high if fi.conflicts else RiskLevel.medium if risks else RiskLevel.low
-            rows.append(
+            evidence = {
+                "criteria": [c.to_contract() for c in decision.criteria],
+                "amount": decision.amount_text,
+            }
+            out.append(Match(firm_id, key, label, amount, evidence, level, risks))
+    return as_of, out, skips
+
+
+def start_run(session: Session, principal: Principal, policy: Policy, period: str, today: date) -> GrantRun:
+    """Match every firm in scope against the policy for the period and list the candidates (nothing paid yet)."""
+    ensure_can_run(principal)
+    period = parse_period(period)
+    if policy.mode != DeliveryMode.auto_grant:
+        raise RuleViolation("只有“免申即享”条目可以发起兑现批次", field="policy_code")
+    _, start, end = period_bounds(period)
+    if start > today:
+        raise RuleViolation("兑现期尚未开始", field="period")
+    if not catalogue.overlaps(policy, start, end):
+        raise RuleViolation("该条目在此兑现期内未生效或已停用", field="period")
+    park_scope = sorted(principal.park_codes) if principal.park_codes is not None else None
+    as_of, matches, skips = match_firms(
+        session,
+        policy,
+        catalogue.compiled(policy),
+        period,
+        today,
+        park_scope,
+        firm_annual_cap=policy.firm_annual_cap,
+    )
+    run = GrantRun(
+        policy_id=policy.id,
+        period=period,
+        as_of=as_of,
+        created_by_id=principal.user_id,
+        park_scope=park_scope,
+        candidate_count=len(matches),
+        skipped=dict(skips),
+    )
+    session.add(run)
+    session.flush()
+    if matches:
+        # Candidates are a proposal, not yet a change to a firm's file: one multi-row INSERT; every decision
+        # on them is audited.
+        session.execute(
+            insert(GrantCandidate),
+            [
                 {
                     "run_id": run.id,
-                    "firm_id": firm_id,
-                    "event_key": key,
-                    "event_label": label,
-                    "amount": amount,
-                    "evidence": {
-                        "criteria": [c.to_contract() for c in decision.criteria],
-                        "amount": decision.amount_text,
-                    },
-                    "risk_level": level,
-                    "risks": risks,
+                    "firm_id": m.firm_id,
+                    "event_key": m.event_key,
+                    "event_label": m.event_label,
+                    "amount": m.amount,
+                    "evidence": m.evidence,
+                    "risk_level": m.risk_level,
+                    "risks": m.risks,
                     "decision": Decision.pending,
                 }
-            )
-    if rows:
-        # Candidates are a proposal, not yet a change to the firm's file: written in one statement; each decision
-        # on them is audited.
-        session.execute(insert(GrantCandidate), rows)
-    run.candidate_count = len(rows)
-    run.skipped = dict(skips)
-    session.flush()
+                for m in matches
+            ],
+        )
     return run
 
 

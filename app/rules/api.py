@@ -14,7 +14,9 @@ from app.auth.dependencies import OptionalPrincipal
 from app.db import SessionDep
 from app.errors import NotAuthenticated, RuleViolation
 from app.firms.dependencies import firm_in_scope
+from app.policies import catalogue as policy_service
 from app.rules import service
+from app.rules.firm_facts import facts_for_firm
 from app.rules.facts import facts_from_contract
 from app.rules.loader import TIERS
 from app.rules.ratelimit import eligibility_rate_limit, limiter
@@ -62,15 +64,26 @@ def check_eligibility(
         if body.firm.model_fields_set:
             raise RuleViolation("给出 firm_id 时按已登记的企业数据评估，不能同时提交 firm", field="firm")
         firm = firm_in_scope(body.firm_id, session, principal)
-        decisions = service.decide_firm(session, firm, body.as_of, assess_as)
+        facts = facts_for_firm(session, firm, body.as_of)
+        joined_on = policy_service.joined_on(session, firm.id, facts.park, body.as_of)
     else:
         facts = facts_from_contract(body.firm.model_dump())
-        decisions = service.decide_facts(session, facts, body.as_of, assess_as)
+        joined_on = None
+    decisions = service.decide_facts(session, facts, body.as_of, assess_as)
+    matches = policy_service.match_facts(
+        policy_service.list_policies(session, active_only=True),
+        facts,
+        body.as_of,
+        service.param_table(session),
+        joined_on,
+    )
     return {
         "as_of": body.as_of,
         "tiers": {tier: decisions[tier].to_contract() for tier in TIERS},
-        # Policy matching (local policies by district/park, auto_grant/apply/service_package) arrives with
-        # issue 4; until then the contract's `policies` is always an empty list.
-        "policies": [],
+        # Items in force on as_of for the firm's district/park that it does not fail (ineligible ones are left out).
+        "policies": [
+            {"code": m.policy.code, "name": m.policy.name, "mode": m.policy.mode, "status": m.decision.status}
+            for m in matches
+        ],
         "firm_id": body.firm_id,
     }

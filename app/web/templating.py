@@ -57,7 +57,10 @@ def render(
     block: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    retarget: bool = False,
 ) -> Response:
+    """The page, or only `block` when htmx targets it. `retarget`: render `block` for any htmx request and tell
+    htmx to swap it in place of its own element (HX-Retarget), e.g. a form's errors after a preview button."""
     ctx: dict[str, Any] = {
         "request": request,
         "principal": getattr(request.state, "principal", None),
@@ -67,6 +70,9 @@ def render(
     }
     ctx.update(context or {})
     block_name = block if block is not None and wants_block(request, block) else None
+    if retarget and block is not None and request.headers.get("hx-request") == "true":
+        block_name = block
+        headers = {**(headers or {}), "HX-Retarget": "#" + block.replace("_", "-"), "HX-Reswap": "outerHTML"}
     response = templates.TemplateResponse(
         request, template, ctx, block_name=block_name, status_code=status_code
     )
