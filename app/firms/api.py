@@ -30,6 +30,7 @@ from app.firms.schemas import (
     YearIn,
 )
 from app.indicators import service as indicators_service
+from app.policies import flows as policy_flows
 from app.recognitions import service as recognitions_service
 from app.storage import get_storage
 from app.tiers.codes import ladder_level
@@ -152,6 +153,7 @@ def add_recognition(
 ) -> FirmFileOut:
     """Record a recognition (认定/入库/复核/带证迁入)."""
     recognitions_service.add_recognition(session, principal, firm, data)
+    policy_flows.recognition_recorded(session, firm.id, today=today())
     return _file(session, principal, firm)
 
 

@@ -17,8 +17,10 @@ from app.firms.web import forms
 from app.firms.web.common import attempt, ensure_can_edit, int_or_none
 from app.firms.web.file_view import section_done, section_invalid
 from app.firms.web.forms import FormDep, FormState, FormStates
+from app.policies import flows as policy_flows
 from app.recognitions import service as recognitions_service
 from app.storage import get_storage
+from app.web.formatting import today
 
 router = APIRouter()
 
@@ -44,6 +46,7 @@ def add_recognition(
             "recognitions",
             FormStates(recognition=FormState(values, errors, open=True)),
         )
+    policy_flows.recognition_recorded(session, firm.id, today=today())
     return section_done(request, session, principal, firm, "recognitions", extra_oob=("summary", "ledger"))
 
 
