@@ -73,6 +73,7 @@ lint: $(STAMP)
 # The bench builds and migrates its own databases (never DATABASE_URL).
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
+	LADDER_DEMO_MODE=1 $(PY) -m bench.grants
 
 # Rewrite the lock from the current virtualenv (after changing pyproject.toml and installing).
 lock:
