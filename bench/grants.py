@@ -1,7 +1,8 @@
-"""`python -m bench.grants`: a 免申即享 grant run over the benchmark databases (issue 4: ≤ 5 s at 100k on PostgreSQL).
+"""`python -m bench.grants`: a 免申即享 grant run over the benchmark databases.
 
-Uses the databases `make bench` builds (ladder_bench_<size>, var/bench/ladder_<size>.db), migrated to head; seeds the
-policy catalogue, then times `grants.start_run` for the seeded items as an admin (every park) and as a 静安 officer.
+Issue 4 target: ≤ 5 s at 100k firms on PostgreSQL. Uses the databases `make bench` builds
+(ladder_bench_<size>, var/bench/ladder_<size>.db), migrated to head; seeds the policy catalogue, then
+times `grants.start_run` for the seeded items as an admin (every park) and as a 静安 officer.
 Each run is rolled back, so the database is left as it was. Prints a Markdown table.
 """
 
@@ -25,10 +26,8 @@ POLICIES = ("zj_hnte_first", "jingan_hnte_renewal", "jingan_little_giant_rd", "h
 def _principal(session: Session, role: str, parks: frozenset[str] | None) -> object:
     from app.audit.actor import Actor, ActorKind
     from app.audit.models import Channel
-    from app.auth.models import Role
+    from app.auth.models import Role, User
     from app.auth.principal import Principal
-
-    from app.auth.models import User
 
     actor = Actor(kind=ActorKind.system, label="bench", channel=Channel.system)
     user_id = session.scalar(select(User.id).order_by(User.id).limit(1))
@@ -96,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if engine == "postgresql" and size >= 100_000:
                     verdict = "✅ ≤ 5 s" if best <= 5 else "❌ > 5 s"
                 print(
-                    f"| {engine} | {size // 1000}k | {who} | {code} | {count:,} | {best:.2f} | {median:.2f} | {verdict} |",
+                    f"| {engine} | {size // 1000}k | {who} | {code} | {count:,} "
+                    f"| {best:.2f} | {median:.2f} | {verdict} |",
                     flush=True,
                 )
     return 0

@@ -38,7 +38,7 @@ def _dec(value: Any) -> Decimal | None:
 
 
 def load_policies(session: Session, today: date) -> list[str]:
-    """Insert the seeded items that are not there yet (with budgets for this year and last); returns their codes."""
+    """Insert the seeded items not there yet (budgets for this year and last); returns their codes."""
     if current_actor(session) is None:
         act_as(session, SEED_ACTOR)
     existing = set(session.scalars(select(Policy.code)))

@@ -1,4 +1,7 @@
-"""JSON API of the policy catalogue and 免申即享 grant runs (issue 4 contracts: keep names; add, never rename)."""
+"""JSON API of the policy catalogue and 免申即享 grant runs.
+
+Issue 4 contracts: keep the names; add, never rename.
+"""
 
 from __future__ import annotations
 

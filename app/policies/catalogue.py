@@ -134,7 +134,7 @@ class Match:
 def match_facts(
     policies: list[Policy], facts: Facts, as_of: date, params: ParamTable, joined_on: date | None = None
 ) -> list[Match]:
-    """Policies in force on `as_of` that apply to the firm and that it is not ineligible for (events from 1 January)."""
+    """Policies in force on `as_of` applying to the firm that it does not fail (events since 1 Jan)."""
     out: list[Match] = []
     for policy in policies:
         if not in_force(policy, as_of):

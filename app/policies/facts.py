@@ -1,7 +1,8 @@
-"""Facts of many firms at once, limited to what one policy reads (its `Needs`), with the risk flags of a match.
+"""Facts of many firms at once, limited to what one policy reads (its `Needs`), with a match's risk flags.
 
-The same assembly as app/rules/firm_facts.facts_for_firm (source precedence 专员核实 > 部门数据 > 企业填报,
-newest first), done with a few set-based queries per chunk of firms so that a grant run over 100k firms stays fast.
+The same assembly as app/rules/firm_facts.facts_for_firm (source precedence 专员核实 > 部门数据 >
+企业填报, newest first), done with a few set-based queries per chunk of firms so that a grant run over
+100k firms stays fast.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
 def load_inputs(
     session: Session, firm_ids: Sequence[int], as_of: date, needs: Needs
 ) -> dict[int, FirmInputs]:
-    """Per firm: the facts the policy reads on `as_of`, where it sat, and which inputs are unverified or disputed."""
+    """Per firm: the facts the policy reads on `as_of`, where it sat, and which inputs are unverified."""
     out: dict[int, FirmInputs] = {}
     for chunk in _chunks(list(firm_ids)):
         out.update(_load_chunk(session, chunk, as_of, needs))

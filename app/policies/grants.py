@@ -1,8 +1,10 @@
-"""免申即享 grant runs: match → candidates with evidence and risks → officer's decisions → grants that wait for the
-firm's confirmation → paid → published (公示). criteria.md §9.3 (系统比对 → 精准推送 → 意愿确认 → 自动兑付 → 公示归档).
+"""免申即享 grant runs: match → candidates with evidence and risks → officer's decisions → grants that
+wait for the firm's confirmation → paid → published (公示). criteria.md §9.3:
+系统比对 → 精准推送 → 意愿确认 → 自动兑付 → 公示归档.
 
-Never pays twice: a firm already granted for the same policy and event (an event-less policy: the same year) is not a
-candidate again, and the unique key (policy, firm, event) refuses a second grant in the database itself.
+Never pays twice: a firm already granted for the same policy and event (an event-less policy: the same
+year) is not a candidate again, and the unique key (policy, firm, event) refuses a second grant in
+the database itself.
 """
 
 from __future__ import annotations
@@ -198,7 +200,7 @@ def match_firms(
 
 
 def start_run(session: Session, principal: Principal, policy: Policy, period: str, today: date) -> GrantRun:
-    """Match every firm in scope against the policy for the period and list the candidates (nothing paid yet)."""
+    """Match every firm in scope against the policy for the period; list the candidates (nothing paid)."""
     ensure_can_run(principal)
     period = parse_period(period)
     if policy.mode != DeliveryMode.auto_grant:
@@ -374,7 +376,8 @@ def decide(
                     raise Conflict(f"企业 {c.firm_id} 已就同一事件享受不可兼得的条目")
                 if budget.total is not None and used + c.amount > budget.total:
                     raise RuleViolation(
-                        f"预算不足：{year} 年预算 {budget.total.normalize():f} 万元，已用 {used.normalize():f} 万元，"
+                        f"预算不足：{year} 年预算 {budget.total.normalize():f} 万元，"
+                        f"已用 {used.normalize():f} 万元，"
                         f"本笔 {c.amount.normalize():f} 万元",
                         field=f"{index}.firm_id",
                     )
@@ -402,7 +405,7 @@ def decide(
     return changed
 
 
-# ------------------------------------------------------------------------------------------------ grant states
+# -------------------------------------------------------------------------------------------- grant states
 
 
 def grants_query(principal: Principal, *, policy_id: int | None = None, period: str | None = None) -> Any:
@@ -445,7 +448,7 @@ def advance(
     on: date,
     note: str | None = None,
 ) -> Grant:
-    """confirm (the firm's confirmation, recorded by the officer until the portal exists), pay, or withdraw."""
+    """confirm (the firm's confirmation, recorded by the officer until the portal), pay, or withdraw."""
     ensure_can_run(principal)
     if action not in TRANSITIONS:
         raise RuleViolation("未知操作", field="action")

@@ -2,8 +2,8 @@
 一企一策 plans (docs/domain/criteria.md §9, glossary).
 
 A policy's eligibility is data in the rule vocabulary of the tiers (app/rules/vocabulary.py) plus a tier-event
-trigger; amounts are 万元 (Numeric). A grant is unique per (policy, firm, event): the database itself refuses to
-pay the same event twice.
+trigger; amounts are 万元 (Numeric). A grant is unique per (policy, firm, event): the database itself
+refuses to pay the same event twice.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""申报 (快申快享) items: firms that match get the item pushed with their gap list and deadline; officers see who
-was told and who applied (criteria.md §9.5: push-and-apply when some criteria are manual)."""
+"""申报 (快申快享) items: firms that match get the item pushed with their gap list and deadline; officers
+see who was told and who applied (criteria.md §9.5: push-and-apply when some criteria are manual)."""
 
 from __future__ import annotations
 

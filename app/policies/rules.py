@@ -1,9 +1,10 @@
-"""A policy item's eligibility in the tiers' rule vocabulary, plus tier events, its amount and where it applies.
+"""A policy item's eligibility in the tiers' rule vocabulary, plus tier events, its amount and scope.
 
-The criteria of a policy are the same YAML/JSON nodes as the tier rule files (app/rules/sets/*.yaml), parsed by the
-same whitelisting Parser; one head is added for policies: `events` — how many recognitions of these tiers and kinds
-fall in the policy period (首次认定 / 重新认定 / 复核 / 带证迁入), criteria.md §9.5. A moved-in recognition's event
-date is the day the firm joined its park (the certificate itself predates the move).
+The criteria of a policy are the same YAML/JSON nodes as the tier rule files (app/rules/sets/*.yaml),
+parsed by the same whitelisting Parser; one head is added for policies: `events` — how many
+recognitions of these tiers and kinds fall in the policy period (首次认定 / 重新认定 / 复核 / 带证迁入),
+criteria.md §9.5. A moved-in recognition's event date is the day the firm joined its park (the
+certificate itself predates the move).
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ def compile_policy(
     amount_base: str | None,
     amount_cap: Decimal | None,
 ) -> CompiledPolicy:
-    """Parse and check a policy's eligibility and amount; RuleError (Chinese) on anything the vocabulary refuses."""
+    """Parse and check a policy's eligibility and amount; RuleError (Chinese) on anything refused."""
     parser = PolicyParser(rulebook().params, f"政策条目 {code}")
     raw = list(criteria)
     if event_tier:
@@ -273,7 +274,7 @@ def _needs(policy: CompiledPolicy) -> Needs:
     return needs
 
 
-# ---------------------------------------------------------------------------------------------------- evaluation
+# ------------------------------------------------------------------------------------------------ evaluation
 
 
 @dataclass
@@ -315,7 +316,8 @@ def compute_amount(policy: CompiledPolicy, facts: Facts, as_of: date) -> tuple[D
         if base is None:
             return None, f"{year} 年{label}未知，无法计算金额"
         raw = _money(base * policy.amount_rate_pct / 100)
-        text = f"{year} 年{label} {base.normalize():f} 万元 × {policy.amount_rate_pct.normalize():f}% = {raw.normalize():f} 万元"
+        rate = policy.amount_rate_pct.normalize()
+        text = f"{year} 年{label} {base.normalize():f} 万元 × {rate:f}% = {raw.normalize():f} 万元"
         if policy.amount_cap is not None and raw > policy.amount_cap:
             return _money(policy.amount_cap), text + f"，按上限 {policy.amount_cap.normalize():f} 万元"
         return raw, text

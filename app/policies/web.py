@@ -1,4 +1,4 @@
-"""Pages of the policy catalogue (政策条目), admins' edits with the what-if preview, and 免申即享 grant runs."""
+"""Pages of the policy catalogue (政策条目), admins' edits with the what-if preview, 免申即享 runs."""
 
 from __future__ import annotations
 

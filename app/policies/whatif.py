@@ -1,5 +1,5 @@
-"""What-if: before an admin saves a policy's criteria or amount, which named firms would gain or lose it and what it
-does to the budget (for the current year, over the firms the admin may see)."""
+"""What-if: before an admin saves a policy's criteria or amount, which named firms would gain or lose it
+and what it does to the budget (for the current year, over the firms the admin may see)."""
 
 from __future__ import annotations
 

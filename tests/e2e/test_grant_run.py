@@ -1,9 +1,8 @@
-"""A 免申即享 batch in real Chromium: start a run, approve two firms, reject one with a reason, record the firms'
-confirmation and the payment, publish, and download the 公示 list as Excel."""
+"""A 免申即享 batch in real Chromium: start a run, approve two firms, reject one with a reason, record
+the firms' confirmation and the payment, publish, and download the 公示 list as Excel."""
 
 from __future__ import annotations
 
-import io
 import random
 from typing import Any
 
@@ -99,9 +98,7 @@ def test_an_officer_runs_a_batch_decides_and_exports_the_publicity_list(page: An
         page.get_by_role("link", name="导出公示名单（Excel）").click()
     download = info.value
     assert download.suggested_filename.endswith("公示名单.xlsx")
-    rows = list(
-        load_workbook(io.BytesIO(open(download.path(), "rb").read())).active.iter_rows(values_only=True)
-    )
+    rows = list(load_workbook(download.path()).active.iter_rows(values_only=True))
     listed = [r[1] for r in rows[3:-1]]
     assert names[0] in listed and names[1] in listed and names[2] not in listed
     assert rows[-1][0] == "合计"

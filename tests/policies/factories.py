@@ -12,7 +12,7 @@ from tests.factories import BaseFactory
 
 
 class PolicyFactory(BaseFactory):
-    """A district 免申即享 item: 20 万元 for a first 高企 recognition in the period, for firms registered in 静安区.
+    """A district 免申即享 item: 20 万元 for a first 高企 recognition in the period (firms of 静安区).
 
     Traits: `apply=True` (an 申报 item without money or trigger).
     """

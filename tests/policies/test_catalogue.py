@@ -1,5 +1,5 @@
-"""The policy catalogue: who reads and edits it, the edit form's Chinese errors, the what-if preview before saving,
-申报 pushes, and policy matching in the eligibility contract."""
+"""The policy catalogue: who reads and edits it, the edit form's Chinese errors, the what-if preview
+before saving, 申报 pushes, and policy matching in the eligibility contract."""
 
 from __future__ import annotations
 
@@ -143,7 +143,10 @@ def test_the_what_if_names_the_firms_that_would_gain_or_lose_the_item_before_any
         policy,
         amount_fixed="25",
         event_kinds=["first", "renewal"],
-        criteria="- {id: staff, label: 上年职工不少于 50 人, citation: 测试文号, test: {cmp: [{year: employees}, '>=', 50]}}",
+        criteria=(
+            "- {id: staff, label: 上年职工不少于 50 人, citation: 测试文号,"
+            " test: {cmp: [{year: employees}, '>=', 50]}}"
+        ),
     )
 
     preview = client.post(
