@@ -102,14 +102,14 @@ def sync_packages(
         for firm_id, tier in session.execute(stmt):
             held[firm_id].add(tier)
     if wanted_tags:
-        stmt = (
+        tag_stmt = (
             select(FirmTag.firm_id, FirmTag.tag)
             .join(Firm, Firm.id == FirmTag.firm_id)
             .where(active, FirmTag.tag.in_(wanted_tags), FirmTag.valid_to.is_(None))
         )
         if firm_ids is not None:
-            stmt = stmt.where(FirmTag.firm_id.in_(firm_ids))
-        for firm_id, tag in session.execute(stmt):
+            tag_stmt = tag_stmt.where(FirmTag.firm_id.in_(firm_ids))
+        for firm_id, tag in session.execute(tag_stmt):
             tagged[firm_id].add(tag)
 
     candidates = sorted(set(held) | set(tagged))
@@ -120,8 +120,8 @@ def sync_packages(
     # Chunks keep the IN lists under the database's parameter limit on a full run.
     for start in range(0, len(candidates), 5000):
         chunk = candidates[start : start + 5000]
-        stmt = select(FirmPackage.firm_id, FirmPackage.package_id).where(FirmPackage.firm_id.in_(chunk))
-        existing.update((fid, pid) for fid, pid in session.execute(stmt))
+        have = select(FirmPackage.firm_id, FirmPackage.package_id).where(FirmPackage.firm_id.in_(chunk))
+        existing.update((fid, pid) for fid, pid in session.execute(have))
         for fid, officer_id in session.execute(select(Firm.id, Firm.officer_id).where(Firm.id.in_(chunk))):
             officers[fid] = officer_id
 
@@ -310,7 +310,7 @@ def get_firm_package(session: Session, principal: Principal, firm_package_id: in
         .where(FirmPackage.id == firm_package_id),
         principal,
     )
-    found = session.scalars(stmt).first()
+    found: FirmPackage | None = session.scalars(stmt).first()
     if found is None:
         raise NotFound("未找到该服务包，或该企业不在您负责的园区")
     return found
@@ -321,7 +321,7 @@ def get_service(session: Session, principal: Principal, service_id: int) -> Firm
         select(FirmService).join(Firm, Firm.id == FirmService.firm_id).where(FirmService.id == service_id),
         principal,
     )
-    found = session.scalars(stmt).first()
+    found: FirmService | None = session.scalars(stmt).first()
     if found is None:
         raise NotFound("未找到该服务事项，或该企业不在您负责的园区")
     return found
