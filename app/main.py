@@ -20,8 +20,10 @@ from app.config import ROOT, settings
 from app.db import SessionLocal
 from app.firms.api import router as firms_api_router
 from app.firms.web import router as firms_router
+from app.policies.api import router as policies_api_router
 from app.policies.packages_web import router as packages_router
 from app.policies.plans_web import router as plans_router
+from app.policies.web import router as policies_router
 from app.recognitions.routes import router as recognitions_router
 from app.rules.admin import router as rule_settings_router
 from app.rules.api import router as eligibility_api_router
@@ -83,6 +85,8 @@ def create_app() -> FastAPI:
     app.include_router(rule_catalogue_router)
     app.include_router(eligibility_api_router)
     app.include_router(self_check_router)
+    app.include_router(policies_router)
+    app.include_router(policies_api_router)
     app.include_router(packages_router)
     app.include_router(plans_router)
 

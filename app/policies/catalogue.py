@@ -39,6 +39,35 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
 PARKS = ("jingan", "yangpu", "hongkou")
 
 
+DISTRICT_LABELS = {"jingan": "静安区", "yangpu": "杨浦区", "hongkou": "虹口区"}
+PARK_LABELS = {"jingan": "静安园", "yangpu": "杨浦园", "hongkou": "虹口园"}
+
+
+def _wan(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value.normalize():f}"
+
+
+def amount_text(p: Policy) -> str:
+    if p.amount_kind == "fixed":
+        return f"{_wan(p.amount_fixed)} 万元"
+    if p.amount_kind == "rate":
+        base = YEAR_FIELD_INFO.get(p.amount_base or "", ("—",))[0]
+        cap = f"，最高 {_wan(p.amount_cap)} 万元" if p.amount_cap is not None else ""
+        return f"上年{base} × {_wan(p.amount_rate_pct)}%{cap}"
+    return "不涉及资金"
+
+
+def scope_text(p: Policy) -> str:
+    parts = []
+    if p.districts:
+        parts.append("、".join(DISTRICT_LABELS.get(d, d) for d in p.districts))
+    if p.parks:
+        parts.append("、".join(PARK_LABELS.get(x, x) for x in p.parks))
+    return " · ".join(parts) if parts else "全市"
+
+
 def compiled(policy: Policy) -> CompiledPolicy:
     return compile_policy(
         policy.code,

@@ -489,3 +489,8 @@ def publish(session: Session, principal: Principal, policy: Policy, period: str,
         raise RuleViolation("没有已拨付、待公示的兑现记录", field="period")
     session.flush()
     return count
+
+
+def grants_of_firm(session: Session, firm_id: int) -> list[Grant]:
+    """Every grant of one firm, newest first (the caller has checked the firm is in scope)."""
+    return list(session.scalars(select(Grant).where(Grant.firm_id == firm_id).order_by(Grant.id.desc())))

@@ -151,3 +151,12 @@ def page_context(session: Session, principal: Principal, policy: Policy, today: 
         "MATCH_LABELS": STATUS_LABELS,
         "can_push": principal.role in (Role.admin, Role.officer) and policy.mode == DeliveryMode.apply,
     }
+
+
+def pushes_of_firm(session: Session, firm_id: int) -> list[PolicyPush]:
+    """Every 申报 push to one firm, newest first (the caller has checked the firm is in scope)."""
+    return list(
+        session.scalars(
+            select(PolicyPush).where(PolicyPush.firm_id == firm_id).order_by(PolicyPush.id.desc())
+        )
+    )

@@ -18,7 +18,9 @@ from app.auth.models import Role, User
 from app.auth.principal import Principal
 from app.db import SessionDep
 from app.errors import DomainError, NotFound, RuleViolation
+from app.firms.dependencies import FirmDep
 from app.policies import catalogue, grants, pushes, whatif
+from app.policies.catalogue import DISTRICT_LABELS, PARK_LABELS, amount_text, scope_text
 from app.policies.models import (
     AMOUNT_KIND_LABELS,
     DECISION_LABELS,
@@ -34,15 +36,15 @@ from app.policies.models import (
 )
 from app.policies.rules import EVENT_KIND_LABELS
 from app.rules.facts import YEAR_FIELD_INFO
+from app.rules.firm_facts import facts_for_firm
 from app.rules.loader import DISTRICTS
+from app.rules.service import param_table
 from app.tiers.codes import TIER_LABELS
 from app.web.formatting import today
 from app.web.templating import redirect_after_post, render, wants_block
 
 router = APIRouter(tags=["policies"], include_in_schema=False)
 
-DISTRICT_LABELS = {"jingan": "静安区", "yangpu": "杨浦区", "hongkou": "虹口区"}
-PARK_LABELS = {"jingan": "静安园", "yangpu": "杨浦园", "hongkou": "虹口园"}
 RISK_BADGE = {"low": "ok", "medium": "warn", "high": "danger"}
 GRANT_BADGE = {
     "pending_confirmation": "info",
@@ -71,31 +73,6 @@ def _labels() -> dict[str, Any]:
         "PUSH_STATUS_LABELS": PUSH_STATUS_LABELS,
         "SKIP_LABELS": grants.SKIP_LABELS,
     }
-
-
-def _money(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value.normalize():f}"
-
-
-def amount_text(p: Policy) -> str:
-    if p.amount_kind == "fixed":
-        return f"{_money(p.amount_fixed)} 万元"
-    if p.amount_kind == "rate":
-        base = YEAR_FIELD_INFO.get(p.amount_base or "", ("—",))[0]
-        cap = f"，最高 {_money(p.amount_cap)} 万元" if p.amount_cap is not None else ""
-        return f"上年{base} × {_money(p.amount_rate_pct)}%{cap}"
-    return "不涉及资金"
-
-
-def scope_text(p: Policy) -> str:
-    parts = []
-    if p.districts:
-        parts.append("、".join(DISTRICT_LABELS.get(d, d) for d in p.districts))
-    if p.parks:
-        parts.append("、".join(PARK_LABELS.get(x, x) for x in p.parks))
-    return " · ".join(parts) if parts else "全市"
 
 
 # ------------------------------------------------------------------------------------------------ catalogue
@@ -588,6 +565,35 @@ def push_status(
         return render(request, "policies/pushes.html", ctx, block="push_body")
     url = request.app.url_path_for("policies:pushes", code=policy.code)
     return redirect_after_post(request, f"{url}?notice={quote(notice)}")
+
+
+# ------------------------------------------------------------------------------------------------ one firm
+
+
+@router.get("/firms/{firm_id}/policies", name="policies:firm")
+def firm_policies(
+    request: Request, session: SessionDep, principal: StaffPrincipal, firm: FirmDep
+) -> Response:
+    """政策兑现 of one firm: what it matches today, was granted and was pushed (a block of its file)."""
+    day = today()
+    facts = facts_for_firm(session, firm, day)
+    joined = catalogue.joined_on(session, firm.id, facts.park, day)
+    matches = catalogue.match_facts(
+        catalogue.list_policies(session, active_only=True), facts, day, param_table(session), joined
+    )
+    names = {p.id: p for p in catalogue.list_policies(session)}
+    granted = [(g, names[g.policy_id]) for g in grants.grants_of_firm(session, firm.id)]
+    pushed = [(p, names[p.policy_id]) for p in pushes.pushes_of_firm(session, firm.id)]
+    ctx = {
+        "firm": firm,
+        "matches": matches,
+        "granted": granted,
+        "pushed": pushed,
+        "MATCH_LABELS": pushes.STATUS_LABELS,
+        "amount_text": amount_text,
+        **_labels(),
+    }
+    return render(request, "policies/firm.html", ctx, block="firm_policies")
 
 
 def district_options() -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.auth.dependencies import OptionalPrincipal
@@ -27,7 +28,7 @@ from app.rules.engine import OUTCOME_LABELS, STATUS_LABELS, TierDecision
 from app.rules.facts import FACT_INFO, YEAR_FIELD_INFO, facts_from_contract
 from app.rules.loader import TIERS
 from app.rules.ratelimit import eligibility_rate_limit
-from app.rules.service import decide_facts
+from app.rules.service import decide_facts, param_table
 from app.tiers.codes import LADDER_LEVEL_LABELS, LADDER_POSITION, TIER_LABELS, Tier, ladder_level
 from app.web.formatting import today
 from app.web.templating import render, wants_block
@@ -647,6 +648,7 @@ def _page(
     check: SelfCheck,
     *,
     view: DecisionView | None = None,
+    policies: list[Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     as_of = check.as_of or today()
@@ -668,6 +670,7 @@ def _page(
         "mode_fields": mode_fields(assess_as_of(check.values)),
         "reviewing": bool(assess_as_of(check.values)),
         "view": view,
+        "policies": policies or [],
         # htmx swaps the result; the form comes along out of band only when it has something new to show
         # (errors to add or clear, year columns that moved with the evaluation date).
         "oob_form": fragment
@@ -703,4 +706,28 @@ def self_check_submit(
         return _page(request, groups, check, status_code=422)
     facts = facts_from_contract(check.firm)
     decisions = decide_facts(session, facts, check.as_of, assess_as_of(check.values))
-    return _page(request, groups, check, view=decision_view(decisions, check.as_of))
+    policies = policy_matches(session, facts, check.as_of)
+    return _page(request, groups, check, view=decision_view(decisions, check.as_of), policies=policies)
+
+
+def policy_matches(session: Session, facts: Any, as_of: date) -> list[dict[str, Any]]:
+    """The policy items the facts match on `as_of` (as the contract's `policies`), with amount and gaps."""
+    from app.policies import catalogue
+    from app.policies.models import DELIVERY_MODE_LABELS
+
+    labels = {"eligible": "符合条件", "needs_review": "需人工审核", "insufficient_data": "资料待补充"}
+    matches = catalogue.match_facts(
+        catalogue.list_policies(session, active_only=True), facts, as_of, param_table(session)
+    )
+    return [
+        {
+            "name": m.policy.name,
+            "document_no": m.policy.document_no,
+            "mode": DELIVERY_MODE_LABELS.get(m.policy.mode, m.policy.mode),
+            "status": m.decision.status,
+            "status_label": labels.get(m.decision.status, m.decision.status),
+            "amount": catalogue.amount_text(m.policy),
+            "gaps": m.decision.gaps,
+        }
+        for m in matches
+    ]

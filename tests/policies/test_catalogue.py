@@ -337,3 +337,57 @@ def test_a_stored_firm_is_matched_from_its_file(
     assert [p["code"] for p in response.json()["policies"] if p["code"] == "stored_first_c"] == [
         "stored_first_c"
     ]
+
+
+def test_the_firm_file_loads_its_policy_section_with_matches_and_grants(
+    client: TestClient, bearer: Bearer, login: Login, make_user: Callable[..., User]
+) -> None:
+    policy = PolicyFactory(name="静安区文件页测试奖励")
+    firm = FirmFactory(name="上海文件页科技有限公司")
+    RecognitionFactory(firm=firm, tier="hnte", kind=RecognitionKind.first, issued_on=today())
+    officer = make_user(Role.officer, parks=["jingan"])
+    run = client.post(
+        "/api/v1/grant-runs",
+        json={"policy_code": policy.code, "period": str(today().year)},
+        headers=bearer(officer),
+    ).json()
+    client.post(
+        f"/api/v1/grant-runs/{run['id']}/decisions",
+        json=[{"firm_id": firm.id, "decision": "approve"}],
+        headers=bearer(officer),
+    )
+    login(client, officer)
+
+    file_page = client.get(f"/firms/{firm.id}")
+    fragment = client.get(
+        f"/firms/{firm.id}/policies", headers={"HX-Request": "true", "HX-Target": "firm-policies"}
+    )
+    outsider = make_user(Role.officer, parks=["hongkou"])
+    login(client, outsider)
+    hidden = client.get(f"/firms/{firm.id}/policies")
+
+    assert f'hx-get="/firms/{firm.id}/policies"' in file_page.text
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    granted = fragment.text.split("兑现记录")[1]
+    assert "静安区文件页测试奖励" in granted and "待企业确认" in granted
+    assert hidden.status_code == 404
+
+
+def test_the_public_self_check_shows_the_policies_the_typed_facts_match(client: TestClient) -> None:
+    PolicyFactory(name="静安区自测页测试奖励")
+    form = {
+        "as_of": today().isoformat(),
+        "name": "自测企业",
+        "district": "jingan",
+        "park": "jingan",
+        "recognitions.given": "listed",
+        "recognitions.0.tier": "hnte",
+        "recognitions.0.kind": "first",
+        "recognitions.0.issued_on": today().isoformat(),
+    }
+
+    response = client.post("/self-check", data=form)
+
+    assert response.status_code == 200, response.text[:500]
+    section = response.text.split("可享受的政策")[1]
+    assert "静安区自测页测试奖励" in section and "符合条件" in section
