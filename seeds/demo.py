@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from random import Random
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import app.models  # noqa: F401  (every mapper, for the foreign keys between domains)
@@ -25,7 +25,7 @@ from app.casework.models import Task, TaskOrigin, TaskStatus
 from app.config import settings
 from app.firms.models import Contact, Firm, FirmName, FirmStatus, FirmStatusPeriod, FirmTag, Membership
 from app.indicators.models import Award, FactObservation, FirmYear, Incident
-from app.recognitions.models import Recognition
+from app.recognitions.models import Recognition, RecognitionKind
 from app.tiers.codes import TIER_LABELS, Tier
 from seeds.fake import FirmFaker, FirmRows
 
@@ -121,9 +121,53 @@ def generate(session: Session, *, today: date, n_firms: int = 600, seed: int | N
         for start in range(0, n_firms, BATCH):
             batch = [faker.firm() for _ in range(min(BATCH, n_firms - start))]
             ids.extend(_write_batch(session, batch, today, task_rng))
+        _movers(session, ids, today, Random(f"{faker.seed}:movers"))
     finally:
         session.info["actor"], session.info["reason"] = previous
     return ids
+
+
+def _movers(session: Session, ids: list[int], today: date, rng: Random, per_park: int = 2) -> None:
+    """带证迁入 this year: in each park, a couple of firms holding a 高企 certificate issued before this
+    year are made to have joined the park this year (their only membership starts then, the certificate
+    became a moved-in one), so the policies for new arrivals (criteria.md §9.4) have demo firms to match."""
+    start = date(today.year, 1, 1)
+    if (today - start).days < 20:
+        return
+    rows = session.execute(
+        select(Membership, Recognition)
+        .join(Recognition, Recognition.firm_id == Membership.firm_id)
+        .where(
+            Membership.firm_id.in_(ids),
+            Membership.valid_to.is_(None),
+            Recognition.tier == Tier.hnte,
+            Recognition.kind == RecognitionKind.first,
+            Recognition.issued_on < start - timedelta(days=60),
+            Recognition.expires_on > today + timedelta(days=180),
+            Recognition.revoked_on.is_(None),
+        )
+        .order_by(Membership.firm_id)
+    ).all()
+    only_one = {
+        fid
+        for fid, n in session.execute(
+            select(Membership.firm_id, func.count())
+            .where(Membership.firm_id.in_(ids))
+            .group_by(Membership.firm_id)
+        )
+        if n == 1
+    }
+    chosen: dict[str, int] = {}
+    for membership, recognition in rows:
+        if membership.firm_id not in only_one or chosen.get(membership.park_code, 0) >= per_park:
+            continue
+        if rng.random() < 0.5:
+            continue
+        chosen[membership.park_code] = chosen.get(membership.park_code, 0) + 1
+        joined = start + timedelta(days=rng.randint(5, (today - start).days - 5))
+        membership.valid_from = joined
+        recognition.kind = RecognitionKind.moved_in
+    session.flush()
 
 
 def _write_batch(session: Session, batch: list[FirmRows], today: date, rng: Random) -> list[int]:
