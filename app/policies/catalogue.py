@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -245,6 +245,9 @@ def form_from_policy(session: Session, policy: Policy, year: int) -> dict[str, A
         "budget_year": str(year),
         "budget_total": num(budget),
         "version": str(policy.version),
+        "excludes": sorted(
+            session.scalars(select(Policy.code).where(Policy.id.in_(excluded_ids(session, policy.id))))
+        ),
     }
 
 
@@ -282,6 +285,7 @@ class CleanPolicy:
     budget_year: int | None
     budget_total: Decimal | None
     compiled: CompiledPolicy
+    excludes: list[str] = field(default_factory=list)
 
 
 def clean(values: dict[str, Any], *, creating: bool) -> tuple[CleanPolicy | None, dict[str, str]]:
@@ -404,7 +408,8 @@ def clean(values: dict[str, Any], *, creating: bool) -> tuple[CleanPolicy | None
     }
     if creating:
         fields["code"] = code
-    return CleanPolicy(fields, budget_year, budget_total, compiled_policy), {}
+    excludes = sorted({str(c) for c in values.get("excludes") or [] if c and c != code})
+    return CleanPolicy(fields, budget_year, budget_total, compiled_policy, excludes), {}
 
 
 def save(session: Session, policy: Policy | None, draft: CleanPolicy, version: int | None) -> Policy:
@@ -432,4 +437,27 @@ def save(session: Session, policy: Policy | None, draft: CleanPolicy, version: i
         elif row.total != draft.budget_total:
             row.total = draft.budget_total
         session.flush()
+    _set_exclusions(session, policy, draft.excludes)
     return policy
+
+
+def _set_exclusions(session: Session, policy: Policy, codes: list[str]) -> None:
+    """不可兼得: make the policy's exclusions exactly `codes` (each pair stored once, either way round)."""
+    wanted = {pid for (pid,) in session.execute(select(Policy.id).where(Policy.code.in_(codes)))}
+    if len(wanted) != len(codes):
+        raise RuleViolation("不可兼得条目中有未知的条目", field="excludes")
+    rows = session.scalars(
+        select(PolicyExclusion).where(
+            (PolicyExclusion.policy_id == policy.id) | (PolicyExclusion.other_id == policy.id)
+        )
+    ).all()
+    have = set()
+    for row in rows:
+        other = row.other_id if row.policy_id == policy.id else row.policy_id
+        if other in wanted:
+            have.add(other)
+        else:
+            session.delete(row)
+    for other in sorted(wanted - have):
+        session.add(PolicyExclusion(policy_id=policy.id, other_id=other))
+    session.flush()

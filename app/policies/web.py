@@ -55,6 +55,10 @@ GRANT_BADGE = {
 }
 
 
+def _others(session: Session, policy: Policy | None) -> list[tuple[str, str]]:
+    return [(p.code, p.name) for p in catalogue.list_policies(session) if policy is None or p.id != policy.id]
+
+
 def _labels() -> dict[str, Any]:
     return {
         "LEVELS": POLICY_LEVEL_LABELS,
@@ -150,7 +154,7 @@ def _form_values(form: Any) -> dict[str, Any]:
     values: dict[str, Any] = {name: form.get(name, "") for name in catalogue.FORM_FIELDS}
     values["version"] = form.get("version", "")
     values["action"] = form.get("action", "")
-    for name in ("districts", "parks", "event_kinds"):
+    for name in ("districts", "parks", "event_kinds", "excludes"):
         values[name] = [v for v in form.getlist(name) if v]
     return values
 
@@ -193,7 +197,13 @@ def _save_or_preview(
     action = request.headers.get("hx-trigger-name") or ""
     preview = values.get("action") == "preview" or action == "preview"
     draft, errors = catalogue.clean(values, creating=policy is None)
-    ctx: dict[str, Any] = {"values": values, "errors": errors, "policy": policy, **_labels()}
+    ctx: dict[str, Any] = {
+        "values": values,
+        "errors": errors,
+        "policy": policy,
+        "others": _others(session, policy),
+        **_labels(),
+    }
     if draft is None:
         return render(request, "policies/edit.html", ctx, block="policy_form", status_code=422, retarget=True)
     if preview:
@@ -203,9 +213,10 @@ def _save_or_preview(
     reason = "新增政策条目" if policy is None else "修改政策条目"
     session.info["reason"] = reason
     try:
-        saved = catalogue.save(session, policy, draft, version)
-    except RuleViolation as exc:
-        errors[exc.field or "__all__"] = exc.message
+        with session.begin_nested():
+            saved = catalogue.save(session, policy, draft, version)
+    except DomainError as exc:
+        errors[getattr(exc, "field", None) or "__all__"] = exc.message
         return render(request, "policies/edit.html", ctx, block="policy_form", status_code=422)
     return redirect_after_post(request, request.app.url_path_for("policies:detail", code=saved.code))
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.indicators.models import Source
-from app.policies.models import Policy, PolicyPush, PushStatus
+from app.policies.models import Policy, PolicyExclusion, PolicyPush, PushStatus
 from app.recognitions.models import RecognitionKind
 from app.web.formatting import today
 from tests.factories import FactObservationFactory, FirmFactory, FirmYearFactory, RecognitionFactory
@@ -391,3 +391,38 @@ def test_the_public_self_check_shows_the_policies_the_typed_facts_match(client: 
     assert response.status_code == 200, response.text[:500]
     section = response.text.split("可享受的政策")[1]
     assert "静安区自测页测试奖励" in section and "符合条件" in section
+
+
+def test_an_admin_sets_which_items_cannot_be_combined_and_a_stale_edit_is_refused(
+    client: TestClient, login: Login, admin: User, db: Session
+) -> None:
+    policy = PolicyFactory(name="静安区首次认定奖励（兼得测试）")
+    other = PolicyFactory(code="moved_in_award_t", name="静安区带证迁入奖励（兼得测试）")
+    headers = login(client, admin)
+
+    saved = client.post(
+        f"/policies/{policy.code}/edit",
+        data=form_of(policy, excludes=[other.code], name="静安区首次认定奖励（已改名）"),
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    pairs = db.scalars(select(PolicyExclusion)).all()
+    assert {(p.policy_id, p.other_id) for p in pairs} == {(policy.id, other.id)}
+    assert "静安区首次认定奖励（已改名）" in client.get(f"/policies/{other.code}").text  # shown on both items
+
+    stale = client.post(
+        f"/policies/{policy.code}/edit", data=form_of(policy, version="1", name="过期的修改"), headers=headers
+    )
+    assert stale.status_code == 422 and "已被他人修改" in stale.text
+    db.refresh(policy)
+    assert policy.name == "静安区首次认定奖励（已改名）"
+
+    cleared = client.post(
+        f"/policies/{policy.code}/edit",
+        data=form_of(policy, version=str(policy.version)),
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert cleared.status_code == 303
+    assert db.scalars(select(PolicyExclusion)).all() == []
