@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -335,6 +336,28 @@ def run_page(
     return render(request, "policies/run.html", _run_ctx(session, principal, run, notice), block="run_body")
 
 
+def _run_action(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    run: GrantRun,
+    action: Callable[[], str],
+) -> Response:
+    """Do one action on a run (in a savepoint): its refusal comes back in place (422, the run block), its
+    success as a notice — the run block for htmx, else 303 to the run page."""
+    try:
+        with session.begin_nested():
+            notice = action()
+    except DomainError as exc:
+        ctx = _run_ctx(session, principal, run, error=exc.message)
+        return render(request, "policies/run.html", ctx, block="run_body", status_code=422)
+    if wants_block(request, "run_body"):
+        ctx = _run_ctx(session, principal, run, notice)
+        return render(request, "policies/run.html", ctx, block="run_body")
+    url = request.app.url_path_for("grant_runs:detail", run_id=str(run.id))
+    return redirect_after_post(request, f"{url}?notice={quote(notice)}")
+
+
 @router.post("/grant-runs/{run_id}/decisions", name="grant_runs:decide")
 async def decide(run_id: int, request: Request, session: SessionDep, principal: StaffPrincipal) -> Response:
     """通过 / 驳回 one or several candidates (a reason is required to reject)."""
@@ -343,30 +366,16 @@ async def decide(run_id: int, request: Request, session: SessionDep, principal: 
     decision = str(form.get("decision") or "")
     reason = str(form.get("reason") or "").strip() or None
     firm_ids = [int(v) for v in form.getlist("firm_id") if str(v).isdigit()]
-    error = None
-    if not firm_ids:
-        error = "请先勾选候选企业"
-    else:
-        try:
-            with session.begin_nested():
-                if reason:
-                    session.info["reason"] = reason
-                grants.decide(
-                    session, principal, run, [grants.DecisionIn(fid, decision, reason) for fid in firm_ids]
-                )
-        except DomainError as exc:
-            error = exc.message
-    if error is not None:
-        ctx = _run_ctx(session, principal, run, error=error)
-        return render(request, "policies/run.html", ctx, block="run_body", status_code=422)
-    verb = "通过" if decision == "approve" else "驳回"
-    notice = f"已{verb} {len(firm_ids)} 家企业"
-    if wants_block(request, "run_body"):
-        return render(
-            request, "policies/run.html", _run_ctx(session, principal, run, notice), block="run_body"
-        )
-    url = request.app.url_path_for("grant_runs:detail", run_id=str(run.id))
-    return redirect_after_post(request, f"{url}?notice={quote(notice)}")
+
+    def act() -> str:
+        if not firm_ids:
+            raise RuleViolation("请先勾选候选企业", field="firm_id")
+        if reason:
+            session.info["reason"] = reason
+        grants.decide(session, principal, run, [grants.DecisionIn(fid, decision, reason) for fid in firm_ids])
+        return f"已{'通过' if decision == 'approve' else '驳回'} {len(firm_ids)} 家企业"
+
+    return _run_action(request, session, principal, run, act)
 
 
 @router.post("/grants/{grant_id}/advance", name="grants:advance")
@@ -382,22 +391,12 @@ def advance(
     """Record the firm's confirmation, the payment, or withdraw a grant."""
     run = grants.get_run(session, run_id)
     grant = grants.grant_in_scope(session, principal, grant_id)
-    error = None
-    try:
-        with session.begin_nested():
-            grants.advance(session, principal, grant, action, on=today(), note=note)
-    except DomainError as exc:
-        error = exc.message
-    if error is not None:
-        ctx = _run_ctx(session, principal, run, error=error)
-        return render(request, "policies/run.html", ctx, block="run_body", status_code=422)
-    notice = {"confirm": "已登记企业确认", "pay": "已登记拨付", "withdraw": "已撤回"}[action]
-    if wants_block(request, "run_body"):
-        return render(
-            request, "policies/run.html", _run_ctx(session, principal, run, notice), block="run_body"
-        )
-    url = request.app.url_path_for("grant_runs:detail", run_id=str(run.id))
-    return redirect_after_post(request, f"{url}?notice={quote(notice)}")
+
+    def act() -> str:
+        grants.advance(session, principal, grant, action, on=today(), note=note)
+        return {"confirm": "已登记企业确认", "pay": "已登记拨付", "withdraw": "已撤回"}[action]
+
+    return _run_action(request, session, principal, run, act)
 
 
 @router.post("/grant-runs/{run_id}/publish", name="grant_runs:publish")
@@ -406,19 +405,11 @@ def publish(run_id: int, request: Request, session: SessionDep, principal: Staff
     run = grants.get_run(session, run_id)
     policy = session.get(Policy, run.policy_id)
     assert policy is not None
-    try:
-        with session.begin_nested():
-            count = grants.publish(session, principal, policy, run.period, today())
-    except DomainError as exc:
-        ctx = _run_ctx(session, principal, run, error=exc.message)
-        return render(request, "policies/run.html", ctx, block="run_body", status_code=422)
-    notice = f"已公示 {count} 条兑现记录"
-    if wants_block(request, "run_body"):
-        return render(
-            request, "policies/run.html", _run_ctx(session, principal, run, notice), block="run_body"
-        )
-    url = request.app.url_path_for("grant_runs:detail", run_id=str(run.id))
-    return redirect_after_post(request, f"{url}?notice={quote(notice)}")
+
+    def act() -> str:
+        return f"已公示 {grants.publish(session, principal, policy, run.period, today())} 条兑现记录"
+
+    return _run_action(request, session, principal, run, act)
 
 
 PUBLICITY_HEADERS = [
