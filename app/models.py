@@ -22,6 +22,7 @@ from app.policies.models import (
 )
 from app.recognitions.models import EvidenceFile, Recognition
 from app.reference.models import Area, Carrier, District, Industry, Park, PlanTarget
+from app.reports.models import ReportFigure, ReportMonth, Restatement
 from app.rules.models import EvaluationRun, RuleSetting, TierDecisionRow
 
 __all__ = [
@@ -59,6 +60,9 @@ __all__ = [
     "PolicyExclusion",
     "PolicyPush",
     "Recognition",
+    "ReportFigure",
+    "ReportMonth",
+    "Restatement",
     "RuleSetting",
     "ServicePackage",
     "SupportPlan",

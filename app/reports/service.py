@@ -1,0 +1,375 @@
+"""The monthly report's operations: figures of a month (frozen when closed, else live from the tier ledger and
+the dated memberships), flows, closing a month, restatements, drill-downs and plan-target edits.
+
+Services flush, never commit. Who may do what: every staff member reads (officers only their parks); only
+admins close a month, record a restatement or edit a plan target.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from app.audit.actor import Actor
+from app.audit.listener import fmt
+from app.audit.models import AuditEntry
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.db import utcnow
+from app.errors import NotFound, NotPermitted, RuleViolation
+from app.reference.models import PlanTarget
+from app.reports import months
+from app.reports import repository as repo
+from app.reports.models import ReportMonth, Restatement, View
+from app.reports.repository import FineRow, Scope
+from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS, Tier
+
+MEASURES = ("opening", "new", "upgrade", "expired", "revoked", "moved_in", "moved_out", "closing")
+MEASURE_LABELS = {
+    "opening": "月初",
+    "new": "新认定",
+    "upgrade": "晋级",
+    "expired": "到期",
+    "revoked": "撤销",
+    "moved_in": "迁入",
+    "moved_out": "迁出",
+    "closing": "月末",
+}
+# Sign of each measure in the identity: opening + new + upgrade − expired − revoked + moved_in − moved_out.
+SIGNS = {"new": 1, "upgrade": 1, "expired": -1, "revoked": -1, "moved_in": 1, "moved_out": -1}
+TIERS = [t.value for t in Tier]
+LEVELS = [str(n) for n in range(1, 6)]
+KEY_LABELS = {
+    View.counts: {t.value: TIER_LABELS[t] for t in Tier},
+    View.ladder: {str(n): LADDER_LEVEL_LABELS[n] for n in range(1, 6)},
+}
+LAPSE_WINDOWS = (3, 6)
+
+
+def scope_of(principal: Principal) -> Scope:
+    return principal.park_codes
+
+
+def can_close(principal: Principal) -> bool:
+    """Closing a month, restating it and editing plan targets are the administrator's (not officers')."""
+    return principal.role is Role.admin
+
+
+def as_of(month: str, today: date) -> date:
+    """The day a month is counted on: its month-end, or today while the month is still running."""
+    if months.first_day(month) > today:
+        raise RuleViolation(f"{months.label(month)}尚未开始", field="month")
+    return min(months.end(month), today)
+
+
+# ------------------------------------------------------------------------------------ month figures
+
+
+@dataclass
+class MonthFigures:
+    month: str
+    day: date
+    closed: ReportMonth | None
+    counts: list[FineRow]
+    ladder: list[FineRow]
+
+
+def live_rows(session: Session, day: date, scope: Scope) -> dict[View, list[FineRow]]:
+    return {
+        View.counts: repo.count_rows(session, day, scope),
+        View.ladder: repo.ladder_rows(session, day, scope),
+    }
+
+
+def figures(
+    session: Session, month: str, scope: Scope, today: date, closed: ReportMonth | None
+) -> MonthFigures:
+    """The month's counts and ladder rows: frozen when the month is closed, live otherwise."""
+    day = as_of(month, today)
+    if closed is not None:
+        counts = repo.frozen_rows(session, month, View.counts, scope)
+        ladder = repo.frozen_rows(session, month, View.ladder, scope)
+    else:
+        live = live_rows(session, day, scope)
+        counts, ladder = live[View.counts], live[View.ladder]
+    return MonthFigures(month, day, closed, counts, ladder)
+
+
+def by_park_key(rows: list[FineRow]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for r in rows:
+        out[(r.park, r.key)] += r.value
+    return out
+
+
+# -------------------------------------------------------------------------------------------- flows
+
+
+def classify(
+    park0: str | None, park1: str | None, held0: bool, held1: bool, revoked: bool, upgrade: bool
+) -> list[tuple[str, str]]:
+    """(park, measure) pairs of one firm-tier between two month-ends.
+
+    A tier gained is counted where the firm sits at the month-end (新认定, or 晋级 when the firm held a lower
+    ladder position before); a tier lost where it sat at the start (撤销 when a certificate held then was
+    revoked, else 到期); a tier held on both days by a firm that changed park is 迁出 of the old park and 迁入
+    of the new one (a firm arriving from outside every park is only 迁入). So, per park and tier:
+    opening + new + upgrade − expired − revoked + moved_in − moved_out = closing.
+    """
+    out: list[tuple[str, str]] = []
+    if held0 and park0:
+        out.append((park0, "opening"))
+    if held1 and park1:
+        out.append((park1, "closing"))
+    if held0 and held1:
+        if park0 != park1:
+            if park0:
+                out.append((park0, "moved_out"))
+            if park1:
+                out.append((park1, "moved_in"))
+    elif held1 and park1:
+        out.append((park1, "upgrade" if upgrade else "new"))
+    elif held0 and park0:
+        out.append((park0, "revoked" if revoked else "expired"))
+    return out
+
+
+def live_flows(session: Session, month: str, scope: Scope, today: date) -> dict[tuple[str, str, str], int]:
+    """(park, tier, measure) → firms, every measure present for every park and tier that moved."""
+    day1 = as_of(month, today)
+    day0 = months.end(months.shift(month, -1))
+    out: dict[tuple[str, str, str], int] = defaultdict(int)
+    for c in repo.flow_combos(session, day0, day1, scope):
+        for park, measure in classify(c.park0, c.park1, c.held0, c.held1, c.revoked, c.upgrade):
+            if scope is None or park in scope:
+                out[(park, c.tier, measure)] += c.firms
+    return dict(out)
+
+
+def month_flows(
+    session: Session, month: str, scope: Scope, today: date, closed: ReportMonth | None
+) -> dict[tuple[str, str, str], int]:
+    if closed is not None:
+        return repo.frozen_flows(session, month, scope)
+    return live_flows(session, month, scope, today)
+
+
+# ------------------------------------------------------------------------- closing and restatements
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A closed month's published figure (frozen, or last restated) that the ledger now reads differently."""
+
+    view: View
+    park: str
+    key: str
+    old: int
+    new: int
+
+
+def published(session: Session, month: str, scope: Scope) -> dict[tuple[View, str, str], int]:
+    """The closed month's figures by (view, park, key), restatements applied in order."""
+    out: dict[tuple[View, str, str], int] = {}
+    for view in (View.counts, View.ladder):
+        for (park, key), value in by_park_key(repo.frozen_rows(session, month, view, scope)).items():
+            out[(view, park, key)] = value
+    for r in repo.restatements(session, month, scope):
+        out[(View(r.view), r.park_code, r.key)] = r.new_value
+    return out
+
+
+def differences(session: Session, month: str, scope: Scope, today: date) -> list[Difference]:
+    """Where recomputing a closed month from today's ledger differs from what was published for it."""
+    day = as_of(month, today)
+    now = published(session, month, scope)
+    live = live_rows(session, day, scope)
+    fresh: dict[tuple[View, str, str], int] = {}
+    for view, rows in live.items():
+        for (park, key), value in by_park_key(rows).items():
+            fresh[(view, park, key)] = value
+    out = []
+    for k in sorted(set(now) | set(fresh)):
+        old, new = now.get(k, 0), fresh.get(k, 0)
+        if old != new:
+            out.append(Difference(k[0], k[1], k[2], old, new))
+    return out
+
+
+@dataclass
+class CloseResult:
+    month: str
+    newly_closed: bool
+    restated: list[Difference] = field(default_factory=list)
+    pending: list[Difference] = field(default_factory=list)
+
+
+def close_month(
+    session: Session, actor: Actor, month: str, today: date, reason: str | None = None
+) -> CloseResult:
+    """Freeze an ended month; on a closed month, record each difference as a restatement (reason required).
+
+    Idempotent: closing a closed month whose figures still hold changes nothing.
+    """
+    month = months.parse(month)
+    if months.end(month) >= today:
+        raise RuleViolation(f"{months.label(month)}尚未结束（月末之后才能关账）", field="month")
+    existing = repo.closed_months(session, [month]).get(month)
+    if existing is None:
+        day = months.end(month)
+        rows = live_rows(session, day, None)
+        flows = live_flows(session, month, None, today)
+        closed = ReportMonth(
+            month=month, closed_at=utcnow(), closed_by_id=actor.user_id, closed_by=actor.label
+        )
+        repo.freeze(session, closed, rows, flows)
+        return CloseResult(month, newly_closed=True)
+    pending = differences(session, month, None, today)
+    reason = (reason or "").strip()
+    if not pending:
+        return CloseResult(month, newly_closed=False)
+    if not reason:
+        raise RuleViolation("该月已关账，台账数据已变化：请填写更正理由以记录更正", field="reason")
+    if len(reason) > 500:
+        raise RuleViolation("更正理由不能超过 500 个字符", field="reason")
+    at = utcnow()
+    repo.add_restatements(
+        session,
+        (
+            Restatement(
+                month=month,
+                view=d.view,
+                park_code=d.park,
+                key=d.key,
+                old_value=d.old,
+                new_value=d.new,
+                reason=reason,
+                by_id=actor.user_id,
+                by_label=actor.label,
+                at=at,
+            )
+            for d in pending
+        ),
+    )
+    return CloseResult(month, newly_closed=False, restated=pending)
+
+
+# --------------------------------------------------------------------------------------- drill-down
+
+
+@dataclass(frozen=True)
+class DrillFirm:
+    firm_id: int
+    name: str
+    uscc: str
+    park: str | None
+    other_park: str | None = None  # for moves: the park at the other month-end
+    area: str | None = None
+    industry: str | None = None
+    officer_id: int | None = None
+
+
+def drill(
+    session: Session,
+    principal: Principal,
+    month: str,
+    today: date,
+    *,
+    view: View,
+    key: str,
+    measure: str = "count",
+    park: str | None = None,
+    area: str | None = None,
+    industry: str | None = None,
+    officer_id: int | None = None,
+) -> list[DrillFirm]:
+    """The named firms behind one number of the report (as the ledger reads them now)."""
+    scope = scope_of(principal)
+    if park is not None and not principal.may_use_park(park):
+        raise NotFound()
+    if view is View.flows:
+        if key not in TIERS or measure not in MEASURES or park is None:
+            raise NotFound()
+        day1 = as_of(month, today)
+        day0 = months.end(months.shift(month, -1))
+        out = []
+        for f in repo.flow_firms(session, day0, day1, scope, key, park):
+            if (park, measure) in classify(f.park0, f.park1, f.held0, f.held1, f.revoked, f.upgrade):
+                here, there = (
+                    (f.park0, f.park1)
+                    if measure in ("opening", "expired", "revoked", "moved_out")
+                    else (f.park1, f.park0)
+                )
+                out.append(DrillFirm(f.firm_id, f.name, f.uscc, here, there))
+        return out
+    if view is View.counts and key in TIERS:
+        kwargs: dict[str, object] = {"tier": key}
+    elif view is View.ladder and key in LEVELS:
+        kwargs = {"level": int(key)}
+    else:
+        raise NotFound()
+    rows = repo.holders(
+        session, as_of(month, today), scope, park=park, area=area, industry=industry, officer_id=officer_id,
+        **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return [
+        DrillFirm(r.firm_id, r.name, r.uscc, r.park, None, r.area, r.industry, r.officer_id) for r in rows
+    ]
+
+
+# ------------------------------------------------------------------------------------- plan targets
+
+
+@dataclass
+class TargetEdit:
+    label: str
+    value: Decimal
+    by_year: int
+    source: str
+    note: str | None
+    reason: str | None = None
+
+
+TARGET_FIELDS = ("label", "value", "by_year", "source", "note")
+
+
+def update_target(session: Session, principal: Principal, target_id: int, edit: TargetEdit) -> PlanTarget:
+    """An admin corrects a plan target; each changed field is written to the audit trail (old → new)."""
+    if not can_close(principal):
+        raise NotPermitted()
+    target = repo.target(session, target_id)
+    if target is None:
+        raise NotFound()
+    if not edit.source.strip():
+        raise RuleViolation("须填写目标的来源文件", field="source")
+    at = utcnow()
+    actor = principal.actor
+    for name in TARGET_FIELDS:
+        old, new = getattr(target, name), getattr(edit, name)
+        if fmt(old) == fmt(new):
+            continue
+        setattr(target, name, new)
+        session.add(
+            AuditEntry(
+                at=at,
+                actor_kind=actor.kind.value,
+                actor_id=actor.user_id,
+                actor_label=actor.label,
+                channel=actor.channel.value,
+                channel_ref=None,
+                firm_id=None,
+                entity=PlanTarget.__tablename__,
+                entity_id=target.id,
+                action="update",
+                field=name,
+                old_value=fmt(old),
+                new_value=fmt(new),
+                reason=(edit.reason or "").strip() or None,
+            )
+        )
+    session.flush()
+    return target
