@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     eligibility_rate_limit: str = "120/minute"
     # Rate-limit counters: per-process memory by default; "redis://host:6379/0" to share between workers.
     rate_limit_storage: str = "memory://"
+    # Background jobs (huey): empty = SQLite queue file var/huey.db (one machine); "redis://host:6379/1" in
+    # production, shared by the web workers and the `huey_consumer app.jobs.huey` worker.
+    huey_url: str = ""
+    huey_sqlite_path: Path = ROOT / "var" / "huey.db"
+    # Run jobs in the request instead of queueing them (huey's immediate mode; tests).
+    huey_immediate: bool = False
+    # Imports: largest file accepted, and the size above which a file is handled by a background job.
+    max_import_mb: int = 50
+    import_inline_kb: int = 512
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

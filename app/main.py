@@ -20,6 +20,9 @@ from app.config import ROOT, settings
 from app.db import SessionLocal
 from app.firms.api import router as firms_api_router
 from app.firms.web import router as firms_router
+from app.imports.api import router as imports_api_router
+from app.imports.export_web import router as exports_router
+from app.imports.web import router as imports_router
 from app.policies.api import router as policies_api_router
 from app.policies.packages_web import router as packages_router
 from app.policies.plans_web import router as plans_router
@@ -89,6 +92,9 @@ def create_app() -> FastAPI:
     app.include_router(policies_api_router)
     app.include_router(packages_router)
     app.include_router(plans_router)
+    app.include_router(imports_router)
+    app.include_router(imports_api_router)
+    app.include_router(exports_router)
 
     @app.get("/", name="home", include_in_schema=False)
     def home(request: Request) -> Response:

@@ -4,6 +4,7 @@ from app.audit.models import AuditEntry, PersonalDataAccess
 from app.auth.models import AuthToken, LoginAttempt, User, UserPark
 from app.casework.models import Task
 from app.firms.models import Contact, Firm, FirmName, FirmStatusPeriod, FirmTag, Membership
+from app.imports.models import ImportMapping, ImportRejection, ImportRun
 from app.indicators.models import Award, FactObservation, FirmYear, Incident
 from app.policies.models import (
     FirmPackage,
@@ -46,6 +47,9 @@ __all__ = [
     "Grant",
     "GrantCandidate",
     "GrantRun",
+    "ImportMapping",
+    "ImportRejection",
+    "ImportRun",
     "Incident",
     "Industry",
     "LoginAttempt",

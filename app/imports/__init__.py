@@ -1,0 +1,1 @@
+"""Excel/CSV imports (rosters, yearly indicators, recognitions) and exports (issue 6)."""
