@@ -289,13 +289,42 @@ def create_run(
     return redirect_after_post(request, request.app.url_path_for("grant_runs:detail", run_id=str(run.id)))
 
 
+PAGE_SIZE = 100
+SHOW = {
+    "all": "全部",
+    "pending": "待审核",
+    "high": "高风险",
+    "approve": "已通过",
+    "reject": "已驳回",
+}
+
+
+def _shown(rows: list[tuple[Any, Any]], show: str) -> list[tuple[Any, Any]]:
+    if show == "high":
+        return [(c, f) for c, f in rows if c.risk_level == "high"]
+    if show in ("pending", "approve", "reject"):
+        return [(c, f) for c, f in rows if c.decision == show]
+    return rows
+
+
 def _run_ctx(
-    session: Session, principal: Principal, run: GrantRun, notice: str | None = None, error: str | None = None
+    session: Session,
+    principal: Principal,
+    run: GrantRun,
+    notice: str | None = None,
+    error: str | None = None,
+    *,
+    show: str = "all",
+    page: int = 1,
 ) -> dict[str, Any]:
     policy = session.get(Policy, run.policy_id)
     assert policy is not None
     year = int(run.period[:4])
-    rows = grants.candidates(session, principal, run)
+    every = grants.candidates(session, principal, run)
+    shown = _shown(every, show if show in SHOW else "all")
+    pages = max(1, -(-len(shown) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = every
     grant_rows = grants.list_grants(session, principal, policy_id=policy.id, period=run.period)
     pending = [c for c, _ in rows if c.decision == Decision.pending]
     counts = {
@@ -308,7 +337,15 @@ def _run_ctx(
     return {
         "run": run,
         "policy": policy,
-        "rows": rows,
+        "rows": shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        "shown_total": len(shown),
+        "show": show if show in SHOW else "all",
+        "SHOW": SHOW,
+        "page": page,
+        "pages": pages,
+        "low_risk_pending": sum(
+            1 for c, _ in every if c.decision == Decision.pending and c.risk_level == "low"
+        ),
         "grants": grant_rows,
         "counts": counts,
         "budget": grants.budget_state(session, policy, year),
@@ -330,10 +367,14 @@ def run_page(
     session: SessionDep,
     principal: StaffPrincipal,
     notice: Annotated[str | None, Query(max_length=100)] = None,
+    show: Annotated[str, Query(max_length=8)] = "all",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    """A run: budget, candidates with evidence and risks, decisions, grants and the 公示 list."""
+    """A run: budget, candidates (100 a page, by risk or decision) with evidence and risks, decisions, grants
+    and the 公示 list."""
     run = grants.get_run(session, run_id)
-    return render(request, "policies/run.html", _run_ctx(session, principal, run, notice), block="run_body")
+    ctx = _run_ctx(session, principal, run, notice, show=show, page=page)
+    return render(request, "policies/run.html", ctx, block="run_body")
 
 
 def _run_action(
@@ -366,6 +407,15 @@ async def decide(run_id: int, request: Request, session: SessionDep, principal: 
     decision = str(form.get("decision") or "")
     reason = str(form.get("reason") or "").strip() or None
     firm_ids = [int(v) for v in form.getlist("firm_id") if str(v).isdigit()]
+    if form.get("scope") == "low_risk" and decision == "approve":
+        # 绿色通道 (criteria.md §9.3): every pending low-risk candidate in my parks, in one decision.
+        firm_ids = sorted(
+            {
+                c.firm_id
+                for c, _ in grants.candidates(session, principal, run)
+                if c.decision == Decision.pending and c.risk_level == "low"
+            }
+        )
 
     def act() -> str:
         if not firm_ids:

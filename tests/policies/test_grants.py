@@ -495,3 +495,39 @@ def test_the_run_page_is_a_page_or_its_block_for_htmx(client: TestClient, login:
     assert page.status_code == 200 and "<html" in page.text and "上海页面科技有限公司" in page.text
     assert block.status_code == 200 and "<html" not in block.text and 'id="run-body"' in block.text
     assert "上海页面科技有限公司" in block.text
+
+
+def test_the_green_lane_approves_every_pending_low_risk_candidate_and_leaves_the_risky_ones(
+    client: TestClient, login: Login, admin: User, db: Session
+) -> None:
+    policy = PolicyFactory(
+        criteria=[
+            {
+                "id": "not_dishonest",
+                "label": "未列入严重失信主体名单",
+                "citation": "沪府办字〔2022〕4号",
+                "test": {"is": [{"fact": "lists.dishonest"}, False]},
+            }
+        ]
+    )
+    low = [first_hnte(f"上海低风险{i}科技有限公司") for i in range(3)]
+    for firm in low:
+        FactObservationFactory(firm=firm, key="lists.dishonest", value=False, source=Source.department)
+    risky = first_hnte("上海待核实科技有限公司")
+    FactObservationFactory(firm=risky, key="lists.dishonest", value=False, source=Source.firm_reported)
+    headers = login(client, admin)
+    run_url = client.post(
+        "/grant-runs",
+        data={"policy_code": policy.code, "period": str(today().year)},
+        headers=headers,
+        follow_redirects=False,
+    ).headers["location"]
+    assert "绿色通道：通过全部 3 家低风险候选" in client.get(run_url).text
+
+    client.post(f"{run_url}/decisions", data={"scope": "low_risk", "decision": "approve"}, headers=headers)
+
+    granted = set(db.scalars(select(Grant.firm_id)))
+    assert granted == {f.id for f in low}
+    pending = client.get(f"{run_url}?show=pending", headers={"HX-Request": "true", "HX-Target": "run-body"})
+    table = pending.text.split('class="data candidates"')[1].split("</table>")[0]
+    assert "上海待核实科技有限公司" in table and "上海低风险0科技有限公司" not in table
