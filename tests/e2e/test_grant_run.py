@@ -71,7 +71,7 @@ def test_an_officer_runs_a_batch_decides_and_exports_the_publicity_list(page: An
     page.get_by_label(f"选择 {names[0]}").check()
     page.get_by_label(f"选择 {names[1]}").check()
     page.get_by_role("button", name="通过所选").click()
-    expect(page.get_by_role("status")).to_contain_text("已通过 2 家企业")
+    expect(page.locator("p.notice[role=status]")).to_contain_text("已通过 2 家企业")
 
     # Rejecting without a reason is refused in place; with one it lands.
     page.get_by_label(f"选择 {names[2]}").check()
@@ -80,7 +80,7 @@ def test_an_officer_runs_a_batch_decides_and_exports_the_publicity_list(page: An
     page.get_by_label(f"选择 {names[2]}").check()
     page.get_by_label("驳回理由").fill("经核实该企业已注销")
     page.get_by_role("button", name="驳回所选").click()
-    expect(page.get_by_role("status")).to_contain_text("已驳回 1 家企业")
+    expect(page.locator("p.notice[role=status]")).to_contain_text("已驳回 1 家企业")
     expect(candidates.locator("tr", has_text=names[2])).to_contain_text("经核实该企业已注销")
 
     grants = page.locator("#grants-h").locator("xpath=ancestor::section")
@@ -94,7 +94,7 @@ def test_an_officer_runs_a_batch_decides_and_exports_the_publicity_list(page: An
         row.get_by_role("button", name="登记拨付").click()
         expect(grants.locator("tr", has_text=name)).to_contain_text("已拨付")
     page.get_by_role("button", name="公示已拨付名单").click()
-    expect(page.get_by_role("status")).to_contain_text("已公示")
+    expect(page.locator("p.notice[role=status]")).to_contain_text("已公示")
 
     with page.expect_download() as info:
         page.get_by_role("link", name="导出公示名单（Excel）").click()
