@@ -28,6 +28,8 @@ from app.policies.packages_web import router as packages_router
 from app.policies.plans_web import router as plans_router
 from app.policies.web import router as policies_router
 from app.recognitions.routes import router as recognitions_router
+from app.reports.api import router as reports_api_router
+from app.reports.web import router as reports_router
 from app.rules.admin import router as rule_settings_router
 from app.rules.api import router as eligibility_api_router
 from app.rules.catalogue import router as rule_catalogue_router
@@ -95,6 +97,8 @@ def create_app() -> FastAPI:
     app.include_router(imports_router)
     app.include_router(imports_api_router)
     app.include_router(exports_router)
+    app.include_router(reports_router)
+    app.include_router(reports_api_router)
 
     @app.get("/", name="home", include_in_schema=False)
     def home(request: Request) -> Response:

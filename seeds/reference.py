@@ -69,6 +69,10 @@ def load_reference(session: Session) -> None:
             obj = existing.get(row["code"])
             if obj is None:
                 session.add(model(**values))
+            elif model is PlanTarget:
+                # Seeded once: admins then correct targets (with their source, audited) on 规划目标, and a
+                # later reload must not silently undo that.
+                continue
             else:
                 for key, value in values.items():
                     if getattr(obj, key) != value:
