@@ -161,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run = run_batch(session, today, reason="演示数据初始评估", actor_label="seeds")
             print(f"已评估 {run.firms} 家企业的梯度资格（{today.isoformat()}）")
+            from seeds.demo_policies import demo_services
+
+            packages, plans_written = demo_services(session, today)
+            print(f"已配置服务包 {packages} 个，一企一策方案 {plans_written} 份")
         session.commit()
         print(_reference_summary(session))
         for line in _demo_summary(session, today):
