@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import Role, User
@@ -102,6 +102,62 @@ def _filtered(principal: Principal, filters: FirmFilters, today: date) -> Select
 
 
 SPARSE = 500
+# Share of the table the probe may read before its SPARSE + 1 matches for them to count as dense (below).
+DENSE_WITHIN = 0.2
+
+
+def _scan_page(
+    session: Session, ids: Select[Any], column: Any, descending: bool, limit: int, offset: int
+) -> tuple[list[int], int]:
+    """The page and the total from one pass over the matches: they are gathered once (with their sort key),
+    then counted and the page taken from them (a top-N sort). For a search this replaces a count and a walk
+    of the sort index, each testing the pattern on thousands of firms."""
+    matches = ids.add_columns(column.label("sort_key")).cte("matches").prefix_with("MATERIALIZED")
+    key = matches.c.sort_key.desc() if descending else matches.c.sort_key.asc()
+    counted = select(func.count().label("total")).select_from(matches).subquery("counted")
+    page = (
+        select(matches.c.id, matches.c.sort_key)
+        .order_by(key, matches.c.id.asc())
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    # An outer join, so that a page past the end still brings the total (one row, no id).
+    outer_key = page.c.sort_key.desc() if descending else page.c.sort_key.asc()
+    rows = session.execute(
+        select(counted.c.total, page.c.id)
+        .select_from(counted.outerjoin(page, true()))
+        .order_by(outer_key, page.c.id.asc())
+    ).all()
+    total = int(rows[0].total) if rows else 0
+    return [r.id for r in rows if r.id is not None], total
+
+
+def _dense(session: Session, probed: list[int]) -> bool:
+    """Whether the probe found its matches early in the table: a scan reads firms in about the order of their
+    ids, so matches that all came from the lowest ids are dense, and the sort index, walked until a page is
+    full, finds a page sooner than one more pass sorting every match (at 100k, a search for 科技, which 73 %
+    of names hold: 45 ms against 70-85 ms)."""
+    top = session.scalar(select(func.max(Firm.id))) or 0
+    return max(probed) <= DENSE_WITHIN * top
+
+
+def _walk_page(
+    session: Session, ids: Select[Any], column: Any, descending: bool, limit: int, offset: int, total: int
+) -> list[int]:
+    """The page from the sort index. Past the middle, walk it from the other end (the exact reverse order:
+    every key flips, and each engine puts NULLs at opposite ends for ASC and DESC), so no page costs more
+    than half the list."""
+    if offset >= total:
+        return []
+    forward = (column.desc() if descending else column.asc(), Firm.id.asc())
+    if offset + limit <= total - offset:
+        return list(session.scalars(ids.order_by(*forward).limit(limit).offset(offset)))
+    backward = (column.asc() if descending else column.desc(), Firm.id.desc())
+    end = min(offset + limit, total)
+    tail = list(session.scalars(ids.order_by(*backward).limit(end - offset).offset(total - end)))
+    tail.reverse()
+    return tail
 
 
 def list_firms(
@@ -118,18 +174,24 @@ def list_firms(
     """One page of firms in scope, and the total, in a fixed number of queries."""
     ids = _filtered(principal, filters, today)
     column = SORTS.get(sort, Firm.name)
-    ordered = ids.order_by(column.desc() if descending else column.asc(), Firm.id.asc())
     # A selective search or filter matches few firms: fetch them unsorted in one pass (count = their number)
-    # and sort only those; otherwise count, then walk the sort index for the page.
+    # and sort only those. Otherwise a search that is not dense (its pattern tested firm by firm: the walk of
+    # the sort index would test as many again) counts and pages its matches in one more pass; everything
+    # else counts and walks the sort index, which is quick when matches are dense or cheap to test.
     few = list(session.scalars(ids.limit(SPARSE + 1)))
     if len(few) <= SPARSE:
         total = len(few)
+        forward = (column.desc() if descending else column.asc(), Firm.id.asc())
         page_ids = (
-            list(session.scalars(ordered.where(Firm.id.in_(few)).limit(limit).offset(offset))) if few else []
+            list(session.scalars(ids.where(Firm.id.in_(few)).order_by(*forward).limit(limit).offset(offset)))
+            if offset < total
+            else []
         )
+    elif filters.q and not _dense(session, few):
+        page_ids, total = _scan_page(session, ids, column, descending, limit, offset)
     else:
         total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
-        page_ids = list(session.scalars(ordered.limit(limit).offset(offset))) if offset < total else []
+        page_ids = _walk_page(session, ids, column, descending, limit, offset, total)
     if not page_ids:
         return [], total
     rows = session.execute(
