@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from app.auth.models import Role, User
+from app.auth.models import Role, User, UserPark
 from app.auth.principal import Principal
 from app.firms.models import Contact, Firm, FirmName, FirmStatusPeriod, FirmTag, Membership
 from app.recognitions.models import Recognition
@@ -310,6 +310,19 @@ def reference_names(session: Session) -> dict[str, dict[str, str]]:
         "carrier": dict(session.execute(select(Carrier.code, Carrier.name)).all()),
         "industry": dict(session.execute(select(Industry.code, Industry.name)).all()),
     }
+
+
+def officer_choices(session: Session, park_codes: frozenset[str] | None) -> list[tuple[str, str]]:
+    """(id, name) of the officers and admins a firm can be assigned to, in name order; with `park_codes`,
+    only those serving one of them (auth.repository.officers, without loading accounts and their parks)."""
+    stmt = (
+        select(User.id, User.display_name)
+        .where(User.role.in_([Role.officer, Role.admin]), User.is_active.is_(True))
+        .order_by(User.display_name)
+    )
+    if park_codes is not None:
+        stmt = stmt.where(User.id.in_(select(UserPark.user_id).where(UserPark.park_code.in_(park_codes))))
+    return [(str(user_id), name) for user_id, name in session.execute(stmt)]
 
 
 def reference_rows(session: Session) -> tuple[Any, ...]:

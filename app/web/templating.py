@@ -34,9 +34,28 @@ def _url_path(app: Starlette, name: str, params: tuple[tuple[str, Any], ...]) ->
     return str(app.url_path_for(name, **dict(params)))
 
 
+def _marker(i: int) -> str:
+    return f"{i + 1}00000000271828"
+
+
+@lru_cache(maxsize=512)
+def _url_pattern(app: Starlette, name: str, keys: tuple[str, ...]) -> str:
+    """The route's path with a digit marker in place of each parameter (as Starlette builds it)."""
+    return str(app.url_path_for(name, **{key: _marker(i) for i, key in enumerate(keys)}))
+
+
 def url_path(app: Starlette, name: str, **params: Any) -> str:
-    """The path of a named route. Starlette walks every route to build one; pages link dozens, so cache."""
-    return _url_path(app, name, tuple(sorted((k, str(v)) for k, v in params.items())))
+    """The path of a named route. Starlette walks every route to build one; pages link dozens, so cache.
+    Ids differ on every page (each firm's links are new): those fill in a cached pattern. A plain decimal
+    number is what both the int and the str path convertors write unchanged; anything else goes through
+    Starlette."""
+    values = [(k, str(v)) for k, v in sorted(params.items())]
+    if values and all(v.isdecimal() and v.isascii() and (v == "0" or v[0] != "0") for _, v in values):
+        path = _url_pattern(app, name, tuple(k for k, _ in values))
+        for i, (_, v) in enumerate(values):
+            path = path.replace(_marker(i), v)
+        return path
+    return _url_path(app, name, tuple(values))
 
 
 def wants_block(request: Request, block: str) -> bool:

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.auth import repository as auth_repository
 from app.auth.dependencies import StaffPrincipal
 from app.config import settings
 from app.db import SessionDep
@@ -125,7 +124,6 @@ def list_page(
     base = list_url + ("?" + urlencode(active) if active else "")
     page_base = list_url + "?" + urlencode({**active, "sort": sort_key, "dir": direction})
     fragment = wants_block(request, "firm_table")
-    officers = auth_repository.officers(session, principal.park_codes)
     ctx = {
         "rows": view,
         "total": total,
@@ -147,7 +145,7 @@ def list_page(
         "tier_options": opts(TIER_LABELS),
         "tag_options": [(t, t) for t in KNOWN_TAGS],
         "status_options": opts(FIRM_STATUS_LABELS),
-        "officer_options": [(str(u.id), u.display_name) for u in officers],
+        "officer_options": repository.officer_choices(session, principal.park_codes),
         "can_create": principal.can_create_firms,
     }
     # The address bar gets only the filters set (not every empty field): shareable, and Back works.
