@@ -22,7 +22,7 @@ MIGRATE_ENV = DATABASE_URL='$(DATABASE_URL)' $(if $(LADDER_SECRET_KEY),,LADDER_D
 # `make run` is the plain-HTTP local demo.
 RUN_ENV = DATABASE_URL='$(DATABASE_URL)' LADDER_DEMO_MODE=1 LADDER_SECURE_COOKIES=0
 
-.PHONY: run test test-sqlite test-pg lint migrate bench venv lock clean
+.PHONY: run test test-sqlite test-pg lint migrate bench report venv lock clean
 
 venv: $(STAMP)
 
@@ -74,6 +74,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
 	LADDER_DEMO_MODE=1 $(PY) -m bench.grants
+	LADDER_DEMO_MODE=1 $(PY) -m bench.reports
+
+# Close a month (default: the last one ended) and write its report to var/reports/: make report MONTH=2026-10
+report: $(STAMP)
+	$(MIGRATE_ENV) $(PY) -m app.reports.close $(MONTH)
 
 # Rewrite the lock from the current virtualenv (after changing pyproject.toml and installing).
 lock:

@@ -213,18 +213,13 @@ class LapseLine:
 
 
 def lapse_lines(
-    session: Session, day: date, scope: Scope, names: dict[str, dict[Any, str]]
+    lapses: dict[tuple[str, str], dict[int, int]], names: dict[str, dict[Any, str]]
 ) -> list[LapseLine]:
     """Tiers held at the month-end that lapse within 3 and 6 months unless renewed, by park."""
-    until = {n: months.add_months_end(day, n) for n in service.LAPSE_WINDOWS}
-    counts: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: dict.fromkeys(until, 0))
-    for park, tier, ends, n in repo.lapse_rows(session, day, until[max(until)], scope):
-        for window, last in until.items():
-            if ends <= last:
-                counts[(park, tier)][window] += n
     return [
         LapseLine(p, names["park"].get(p, p), t, KEY_LABELS[View.counts].get(t, t), w)
-        for (p, t), w in sorted(counts.items(), key=lambda kv: (kv[0][0], TIERS.index(kv[0][1])))
+        for (p, t), w in sorted(lapses.items(), key=lambda kv: (kv[0][0], TIERS.index(kv[0][1])))
+        if any(w.values())
     ]
 
 
@@ -326,20 +321,28 @@ def detail_rows(counts: list[FineRow]) -> list[dict[str, Any]]:
 
 
 def monthly(session: Session, principal: Principal, month: str, today: date) -> Report:
-    """The whole report of `month` for this principal's parks."""
+    """The whole report of `month` for this principal's parks: one snapshot of the ledger (this month-end, the
+    previous one and a year before) plus the frozen figures of whichever of those months are closed."""
     month = months.parse(month)
     scope = service.scope_of(principal)
     prev_month, year_ago_month = months.shift(month, -1), months.shift(month, -12)
     closed = repo.closed_months(session, [month, prev_month, year_ago_month])
-    now = service.figures(session, month, scope, today, closed.get(month))
-    prev = service.figures(session, prev_month, scope, today, closed.get(prev_month))
-    year_ago = service.figures(session, year_ago_month, scope, today, closed.get(year_ago_month))
-    names = repo.names(session)
     is_closed = closed.get(month)
+    day = service.as_of(month, today)
+    dates = [day, months.end(prev_month), months.end(year_ago_month)]
+    live = service.live(session, dates, scope, flow=is_closed is None, lapses=True)
+    now = service.frozen_or(session, month, scope, today, is_closed, live.rows[0])
+    prev = service.frozen_or(session, prev_month, scope, today, closed.get(prev_month), live.rows[1])
+    year_ago = service.frozen_or(
+        session, year_ago_month, scope, today, closed.get(year_ago_month), live.rows[2]
+    )
+    names = repo.names(session)
     restatements = repo.restatements(session, month, scope) if is_closed else []
+    flows = repo.frozen_flows(session, month, scope) if is_closed else live.flows
+    pending = service.compare(service.published(session, month, scope), live.rows[0]) if is_closed else []
     return Report(
         month=month,
-        day=now.day,
+        day=day,
         closed=is_closed,
         prev_month=prev_month,
         year_ago_month=year_ago_month,
@@ -348,10 +351,10 @@ def monthly(session: Session, principal: Principal, month: str, today: date) -> 
         now=now,
         prev=prev,
         year_ago=year_ago,
-        flows=flow_lines(service.month_flows(session, month, scope, today, is_closed), names),
+        flows=flow_lines(flows, names),
         targets=target_progress(repo.targets(session, scope), now.counts, names),
-        lapses=lapse_lines(session, now.day, scope, names),
+        lapses=lapse_lines(live.lapses, names),
         restatements=restatements,
-        pending=service.differences(session, month, scope, today) if is_closed else [],
+        pending=pending,
         restated={(View(r.view), r.park_code, r.key): r.new_value for r in restatements},
     )

@@ -5,12 +5,12 @@ always to the park the firm belonged to on the day counted, so a past month read
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, literal, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from app.audit.models import AuditEntry
@@ -20,11 +20,13 @@ from app.firms.repository import held_on
 from app.recognitions.models import Recognition
 from app.reference.models import Area, Industry, Park, PlanTarget
 from app.reports.models import ReportFigure, ReportMonth, Restatement, View
-from app.tiers.codes import LADDER_POSITION
+from app.tiers.codes import LADDER_POSITION, Tier
 
 Scope = frozenset[str] | None  # an officer's parks; None = every park
 FAR = date(9999, 12, 31)
 LADDER_TIERS = sorted(LADDER_POSITION)
+# Bit i of a tier mask is TIER_BITS[i].
+TIER_BITS = [t.value for t in Tier]
 
 
 @dataclass(frozen=True)
@@ -37,20 +39,6 @@ class FineRow:
     officer_id: int | None
     key: str
     value: int
-
-
-@dataclass(frozen=True)
-class FlowCombo:
-    """Firm-tier pairs with the same story between two month-ends (see service.classify)."""
-
-    park0: str | None
-    park1: str | None
-    tier: str
-    held0: bool
-    held1: bool
-    revoked: bool
-    upgrade: bool
-    firms: int
 
 
 @dataclass(frozen=True)
@@ -82,20 +70,85 @@ def _in_scope(column: Any, scope: Scope) -> ColumnElement[bool]:
 # ------------------------------------------------------------------------------------- live figures
 
 
-def count_rows(session: Session, day: date, scope: Scope) -> list[FineRow]:
-    """Firms holding each tier on `day`, by the park, area and industry they belonged to that day and their
-    officer. A firm with two certificates of one tier (a renewal overlapping the old one) counts once."""
-    held = select(Recognition.firm_id, Recognition.tier).where(held_on(day)).distinct().subquery()
-    m = Membership
-    stmt = (
-        select(m.park_code, m.area_code, m.industry_code, Firm.officer_id, held.c.tier, func.count())
-        .select_from(held)
-        .join(m, and_(m.firm_id == held.c.firm_id, _member_on(m, day)))
-        .join(Firm, Firm.id == held.c.firm_id)
-        .where(_in_scope(m.park_code, scope))
-        .group_by(m.park_code, m.area_code, m.industry_code, Firm.officer_id, held.c.tier)
-    )
-    return [FineRow(p, a, i, o, str(t), int(n)) for p, a, i, o, t, n in session.execute(stmt)]
+def _tune(session: Session) -> None:
+    """PostgreSQL, this transaction only: room for the report's hash aggregates in memory, and no JIT — the
+    planner cannot estimate grouped subqueries, guesses millions of rows, and would spend a second compiling
+    a statement that runs in a fraction of that."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.execute(text("SET LOCAL jit = off"))
+
+
+@dataclass(frozen=True)
+class Lapses:
+    day: date
+    until: tuple[date, ...]  # one per window, ascending
+
+
+def _bits(session: Session, condition: ColumnElement[bool], bit: Any) -> Any:
+    """Per firm, the bit-or of the tier bits of the certificates meeting `condition` (PostgreSQL's bit_or;
+    elsewhere the sum of the distinct bits, which is the same number: every bit is a power of two)."""
+    value = case((condition, bit), else_=0)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.bit_or(value)
+    return func.sum(value.distinct())
+
+
+def snapshot(
+    session: Session,
+    dates: Sequence[date],
+    scope: Scope,
+    *,
+    flow: tuple[date, date] | None = None,
+    lapses: Lapses | None = None,
+) -> list[tuple[Any, ...]]:
+    """Everything the report reads of the ledger, in one statement: one row per group of firms with the same
+    officer, the same place (park, area, industry) on each of `dates`, and the same tiers held on each.
+
+    Tiers are bit masks (bit i = TIER_BITS[i]) aggregated per firm in one pass over the recognitions, so a
+    firm is one row whatever it holds. `flow` adds the mask of tiers whose certificate held on its first day
+    was revoked by its second. `lapses` adds, for `lapses.day`, the tiers held by an unrevoked certificate
+    (A), those with an unrevoked certificate running past the day (E), and per window those with one
+    running past the window's end or without end (F): a tier lapses within the window iff A & E & ~F.
+    Columns: officer_id, then per date park, area, industry, mask, then [revoked], [A, E, F...], firms.
+    """
+    _tune(session)
+    r = Recognition
+    bit = case({t: 1 << i for i, t in enumerate(TIER_BITS)}, value=r.tier, else_=0)
+    conds: list[ColumnElement[bool]] = [held_on(d) for d in dates]
+    cols: list[Any] = [_bits(session, c, bit).label(f"m{i}") for i, c in enumerate(conds)]
+    if flow is not None:
+        revoked = and_(
+            held_on(flow[0]),
+            r.revoked_on <= flow[1],
+            or_(r.expires_on.is_(None), r.revoked_on <= r.expires_on),
+        )
+        cols.append(_bits(session, revoked, bit).label("rv"))
+    if lapses is not None:
+        unrevoked = r.revoked_on.is_(None)
+        cols.append(_bits(session, and_(unrevoked, held_on(lapses.day)), bit).label("la"))
+        running = and_(unrevoked, or_(r.expires_on.is_(None), r.expires_on > lapses.day))
+        cols.append(_bits(session, running, bit).label("le"))
+        for n, until in enumerate(lapses.until):
+            beyond = and_(unrevoked, or_(r.expires_on.is_(None), r.expires_on > until))
+            cols.append(_bits(session, beyond, bit).label(f"lf{n}"))
+        # Renewals recorded after the day still push the end out.
+        conds.append(running)
+    masks = select(r.firm_id, *cols).where(or_(*conds)).group_by(r.firm_id).subquery("masks")
+
+    # Where each firm sat on each date: one outer join per date (at most one membership covers a day).
+    places = [aliased(Membership, name=f"m{i}") for i in range(len(dates))]
+    stmt = select(masks).join(Firm, Firm.id == masks.c.firm_id)
+    keys: list[Any] = [Firm.officer_id]
+    for i, (m, day) in enumerate(zip(places, dates, strict=True)):
+        stmt = stmt.outerjoin(m, and_(m.firm_id == masks.c.firm_id, _member_on(m, day)))
+        keys += [m.park_code, m.area_code, m.industry_code, masks.c[f"m{i}"]]
+    keys += [c for c in masks.c if c.name == "rv" or c.name.startswith("l")]
+    stmt = stmt.with_only_columns(*keys, func.count()).group_by(*keys)
+    stmt = stmt.where(or_(*(m.park_code.is_not(None) for m in places)))
+    if scope is not None:
+        stmt = stmt.where(or_(*(_in_scope(m.park_code, scope) for m in places)))
+    return [tuple(row) for row in session.execute(stmt)]
 
 
 def _levels(day: date) -> Any:
@@ -105,21 +158,6 @@ def _levels(day: date) -> Any:
         .group_by(Recognition.firm_id)
         .subquery()
     )
-
-
-def ladder_rows(session: Session, day: date, scope: Scope) -> list[FineRow]:
-    """Each firm once, at the highest ladder position it holds on `day`."""
-    levels = _levels(day)
-    m = Membership
-    stmt = (
-        select(m.park_code, m.area_code, m.industry_code, Firm.officer_id, levels.c.level, func.count())
-        .select_from(levels)
-        .join(m, and_(m.firm_id == levels.c.firm_id, _member_on(m, day)))
-        .join(Firm, Firm.id == levels.c.firm_id)
-        .where(_in_scope(m.park_code, scope))
-        .group_by(m.park_code, m.area_code, m.industry_code, Firm.officer_id, levels.c.level)
-    )
-    return [FineRow(p, a, i, o, str(lv), int(n)) for p, a, i, o, lv, n in session.execute(stmt)]
 
 
 def _flow_base(day0: date, day1: date, scope: Scope) -> tuple[Any, Any, Any, Any, Any]:
@@ -164,17 +202,6 @@ def _flow_base(day0: date, day1: date, scope: Scope) -> tuple[Any, Any, Any, Any
     if scope is not None:
         joined = joined.where(or_(_in_scope(m0.park_code, scope), _in_scope(m1.park_code, scope)))
     return pairs, m0, m1, upgrade, joined
-
-
-def flow_combos(session: Session, day0: date, day1: date, scope: Scope) -> list[FlowCombo]:
-    """Firm-tier pairs grouped by their story (a few hundred groups, whatever the number of firms)."""
-    pairs, m0, m1, upgrade, joined = _flow_base(day0, day1, scope)
-    keys = (m0.park_code, m1.park_code, pairs.c.tier, pairs.c.h0, pairs.c.h1, pairs.c.rv, upgrade)
-    stmt = joined.with_only_columns(*keys, func.count()).group_by(*keys)
-    return [
-        FlowCombo(p0, p1, str(t), bool(a), bool(b), bool(rv), bool(up), int(n))
-        for p0, p1, t, a, b, rv, up, n in session.execute(stmt)
-    ]
 
 
 def flow_firms(
@@ -241,36 +268,6 @@ def holders(
     if officer_id is not None:
         stmt = stmt.where(Firm.officer_id.is_(None) if officer_id == 0 else Firm.officer_id == officer_id)
     return [HolderFirm(*row) for row in session.execute(stmt)]
-
-
-def lapse_rows(session: Session, day: date, until: date, scope: Scope) -> list[tuple[str, str, date, int]]:
-    """Firm-tier pairs held on `day` that end in (day, until] unless renewed: (park, tier, lapse day, firms).
-
-    A pair ends on the latest expiry of its unrevoked certificates (a renewal already recorded pushes it out;
-    one without expiry never ends)."""
-    ends = func.max(func.coalesce(Recognition.expires_on, FAR)).label("ends")
-    pairs = (
-        select(Recognition.firm_id, Recognition.tier, ends)
-        .where(
-            Recognition.revoked_on.is_(None),
-            or_(Recognition.expires_on.is_(None), Recognition.expires_on >= day),
-        )
-        .group_by(Recognition.firm_id, Recognition.tier)
-        .having(func.max(case((held_on(day), 1), else_=0)) == 1)
-        .subquery()
-    )
-    m = Membership
-    stmt = (
-        select(m.park_code, pairs.c.tier, pairs.c.ends, func.count())
-        .select_from(pairs)
-        .join(m, and_(m.firm_id == pairs.c.firm_id, _member_on(m, day)))
-        .where(pairs.c.ends > day, pairs.c.ends <= until, _in_scope(m.park_code, scope))
-        .group_by(m.park_code, pairs.c.tier, pairs.c.ends)
-    )
-    return [
-        (p, str(t), e if isinstance(e, date) else date.fromisoformat(str(e)), int(n))
-        for p, t, e, n in session.execute(stmt)
-    ]
 
 
 # ------------------------------------------------------------------------------------ closed months

@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,7 +28,7 @@ from app.reports import months
 from app.reports import repository as repo
 from app.reports.models import ReportMonth, Restatement, View
 from app.reports.repository import FineRow, Scope
-from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS, Tier
+from app.tiers.codes import LADDER_LEVEL_LABELS, LADDER_POSITION, TIER_LABELS, Tier
 
 MEASURES = ("opening", "new", "upgrade", "expired", "revoked", "moved_in", "moved_out", "closing")
 MEASURE_LABELS = {
@@ -78,11 +80,98 @@ class MonthFigures:
     ladder: list[FineRow]
 
 
+@dataclass
+class Live:
+    """Live figures of several month-ends from one snapshot of the ledger."""
+
+    rows: list[dict[View, list[FineRow]]]  # per date asked for
+    flows: dict[tuple[str, str, str], int]  # (park, tier, measure) from dates[1] to dates[0], when asked
+    lapses: dict[tuple[str, str], dict[int, int]]  # (park, tier) → {window in months: firms} at dates[0]
+
+
+_POSITION = {t.value: LADDER_POSITION.get(t, 0) for t in Tier}
+
+
+@cache
+def _decode(mask: int) -> tuple[tuple[str, ...], int]:
+    """The tiers in a mask and their highest ladder position."""
+    tiers = tuple(t for i, t in enumerate(repo.TIER_BITS) if mask >> i & 1)
+    return tiers, max((_POSITION[t] for t in tiers), default=0)
+
+
+@cache
+def _flow_events(
+    park0: str | None, park1: str | None, mask0: int, mask1: int, revoked: int
+) -> tuple[tuple[str, str, str], ...]:
+    """(park, tier, measure) of a firm between two month-ends from its places and tier masks (many firms
+    share the same story, hence the cache)."""
+    level0 = _decode(mask0)[1]
+    out = []
+    for tier in _decode(mask0 | mask1)[0]:
+        i = repo.TIER_BITS.index(tier)
+        held0, held1 = bool(mask0 >> i & 1), bool(mask1 >> i & 1)
+        up = _POSITION[tier] > level0 > 0
+        out += [
+            (park, tier, m) for park, m in classify(park0, park1, held0, held1, bool(revoked >> i & 1), up)
+        ]
+    return tuple(out)
+
+
+def live(
+    session: Session, dates: list[date], scope: Scope, *, flow: bool = False, lapses: bool = False
+) -> Live:
+    """Counts and ladder rows on each of `dates`; with `flow`, the flows from dates[1] to dates[0]; with
+    `lapses`, the tiers held on dates[0] that lapse within 3 and 6 months. One statement
+    (repository.snapshot); the grouped rows are spread over tiers and levels here."""
+    windows = LAPSE_WINDOWS if lapses else ()
+    spec = (
+        repo.Lapses(dates[0], tuple(months.add_months_end(dates[0], n) for n in windows)) if lapses else None
+    )
+    raw = repo.snapshot(session, dates, scope, flow=(dates[1], dates[0]) if flow else None, lapses=spec)
+    n_dates = len(dates)
+    counts: list[dict[tuple[Any, ...], int]] = [defaultdict(int) for _ in dates]
+    ladder: list[dict[tuple[Any, ...], int]] = [defaultdict(int) for _ in dates]
+    flows: dict[tuple[str, str, str], int] = defaultdict(int)
+    lapsing: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: dict.fromkeys(windows, 0))
+
+    def ok(park: str | None) -> bool:
+        return park is not None and (scope is None or park in scope)
+
+    for row in raw:
+        officer, firms = row[0], int(row[-1])
+        extra = row[1 + 4 * n_dates : -1]
+        for i in range(n_dates):
+            park, area, industry, mask = row[1 + 4 * i : 5 + 4 * i]
+            if not mask or not ok(park):
+                continue
+            tiers, level = _decode(int(mask))
+            for tier in tiers:
+                counts[i][(park, area, industry, officer, tier)] += firms
+            if level:
+                ladder[i][(park, area, industry, officer, str(level))] += firms
+        if flow:
+            for key in _flow_events(row[5], row[1], int(row[8] or 0), int(row[4] or 0), int(extra[0] or 0)):
+                if ok(key[0]):
+                    flows[key] += firms
+        if lapses and ok(row[1]):
+            held, running = int(extra[-2 - len(windows)] or 0), int(extra[-1 - len(windows)] or 0)
+            for n, window in enumerate(windows):
+                beyond = int(extra[n - len(windows)] or 0)
+                for tier in _decode(held & running & ~beyond)[0]:
+                    lapsing[(row[1], tier)][window] += firms
+
+    def fine(table: dict[tuple[Any, ...], int]) -> list[FineRow]:
+        return [FineRow(p, a, i, o, k, v) for (p, a, i, o, k), v in table.items()]
+
+    return Live(
+        rows=[{View.counts: fine(counts[i]), View.ladder: fine(ladder[i])} for i in range(n_dates)],
+        flows=dict(flows),
+        lapses=dict(lapsing),
+    )
+
+
 def live_rows(session: Session, day: date, scope: Scope) -> dict[View, list[FineRow]]:
-    return {
-        View.counts: repo.count_rows(session, day, scope),
-        View.ladder: repo.ladder_rows(session, day, scope),
-    }
+    return live(session, [day], scope).rows[0]
 
 
 def figures(
@@ -94,9 +183,23 @@ def figures(
         counts = repo.frozen_rows(session, month, View.counts, scope)
         ladder = repo.frozen_rows(session, month, View.ladder, scope)
     else:
-        live = live_rows(session, day, scope)
-        counts, ladder = live[View.counts], live[View.ladder]
+        rows = live_rows(session, day, scope)
+        counts, ladder = rows[View.counts], rows[View.ladder]
     return MonthFigures(month, day, closed, counts, ladder)
+
+
+def frozen_or(
+    session: Session,
+    month: str,
+    scope: Scope,
+    today: date,
+    closed: ReportMonth | None,
+    rows: dict[View, list[FineRow]],
+) -> MonthFigures:
+    """A month's figures: frozen when closed, else the live `rows` already read for it."""
+    if closed is not None:
+        return figures(session, month, scope, today, closed)
+    return MonthFigures(month, as_of(month, today), None, rows[View.counts], rows[View.ladder])
 
 
 def by_park_key(rows: list[FineRow]) -> dict[tuple[str, str], int]:
@@ -139,15 +242,10 @@ def classify(
 
 
 def live_flows(session: Session, month: str, scope: Scope, today: date) -> dict[tuple[str, str, str], int]:
-    """(park, tier, measure) → firms, every measure present for every park and tier that moved."""
+    """(park, tier, measure) → firms between the previous month-end and this one."""
     day1 = as_of(month, today)
     day0 = months.end(months.shift(month, -1))
-    out: dict[tuple[str, str, str], int] = defaultdict(int)
-    for c in repo.flow_combos(session, day0, day1, scope):
-        for park, measure in classify(c.park0, c.park1, c.held0, c.held1, c.revoked, c.upgrade):
-            if scope is None or park in scope:
-                out[(park, c.tier, measure)] += c.firms
-    return dict(out)
+    return live(session, [day1, day0], scope, flow=True).flows
 
 
 def month_flows(
@@ -185,11 +283,12 @@ def published(session: Session, month: str, scope: Scope) -> dict[tuple[View, st
 
 def differences(session: Session, month: str, scope: Scope, today: date) -> list[Difference]:
     """Where recomputing a closed month from today's ledger differs from what was published for it."""
-    day = as_of(month, today)
-    now = published(session, month, scope)
-    live = live_rows(session, day, scope)
+    return compare(published(session, month, scope), live_rows(session, as_of(month, today), scope))
+
+
+def compare(now: dict[tuple[View, str, str], int], live_now: dict[View, list[FineRow]]) -> list[Difference]:
     fresh: dict[tuple[View, str, str], int] = {}
-    for view, rows in live.items():
+    for view, rows in live_now.items():
         for (park, key), value in by_park_key(rows).items():
             fresh[(view, park, key)] = value
     out = []
@@ -220,9 +319,8 @@ def close_month(
         raise RuleViolation(f"{months.label(month)}尚未结束（月末之后才能关账）", field="month")
     existing = repo.closed_months(session, [month]).get(month)
     if existing is None:
-        day = months.end(month)
-        rows = live_rows(session, day, None)
-        flows = live_flows(session, month, None, today)
+        snap = live(session, [months.end(month), months.end(months.shift(month, -1))], None, flow=True)
+        rows, flows = snap.rows[0], snap.flows
         closed = ReportMonth(
             month=month, closed_at=utcnow(), closed_by_id=actor.user_id, closed_by=actor.label
         )

@@ -119,9 +119,8 @@ def test_flows_of_october_add_up_and_drill_down_to_the_named_firms(db: Session, 
 def test_projected_lapses_within_three_and_six_months_of_the_month_end(db: Session) -> None:
     ledger.build()
     db.flush()
-    lines = {
-        (x.park, x.tier): x.within for x in report.lapse_lines(db, date(2026, 10, 31), None, {"park": {}})
-    }
+    lapses = service.live(db, [date(2026, 10, 31)], None, lapses=True).lapses
+    lines = {(x.park, x.tier): x.within for x in report.lapse_lines(lapses, {"park": {}})}
     assert lines[("jingan", "tech_sme")] == {3: 1, 6: 2}  # 丁 on 2026-12-31; 甲 on 2027-03-31
     assert lines[("yangpu", "hnte")] == {3: 1, 6: 1}  # 己 on 2026-12-31
     assert lines[("hongkou", "hnte")] == {3: 0, 6: 1}  # 辛 on 2027-04-30
