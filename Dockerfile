@@ -1,6 +1,9 @@
 # Ladder, mirroring `make run`'s install and serve steps: pinned deps from the lock, migrate, uvicorn.
 # Production settings come from the environment: DATABASE_URL (postgresql+psycopg://…), LADDER_SECRET_KEY
 # (48 random characters); LADDER_DEMO_MODE stays off.
+# Background jobs (large imports) need a worker: run a second container from this image with the same
+# environment plus LADDER_HUEY_URL=redis://…, as `docker run … ladder huey_consumer app.jobs.huey --workers 2`
+# (the web containers get LADDER_HUEY_URL too, so that they queue to the same Redis).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

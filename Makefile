@@ -45,7 +45,10 @@ run: $(STAMP)
 	@echo "Ladder 企业梯度培育服务平台: http://$(HOST):$(PORT)"
 	@echo "Demo logins (password ladder-demo): admin, officer_jingan, officer_yangpu, officer_hongkou, leader"
 	@echo
-	exec env $(RUN_ENV) $(PY) -m uvicorn app.main:app --host '$(HOST)' --port '$(PORT)'
+	@# The job worker (huey, SQLite queue var/huey.db: large imports) runs beside the server and stops with it.
+	$(RUN_ENV) $(PY) -m huey.bin.huey_consumer app.jobs.huey --workers 1 --logfile var/huey.log & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	env $(RUN_ENV) $(PY) -m uvicorn app.main:app --host '$(HOST)' --port '$(PORT)'
 
 # The whole suite twice: SQLite (embedded default) and PostgreSQL (production). -k runs the second even when the
 # first fails; make still exits non-zero. pytest's exit code 5 (no tests collected) fails too.
@@ -74,6 +77,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
 	LADDER_DEMO_MODE=1 $(PY) -m bench.grants
+	LADDER_DEMO_MODE=1 $(PY) -m bench.imports
 	LADDER_DEMO_MODE=1 $(PY) -m bench.reports
 
 # Close a month (default: the last one ended) and write its report to var/reports/: make report MONTH=2026-10

@@ -8,12 +8,15 @@ non-empty cells count: an empty cell never erases what the file already knows.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 
+from app.audit import listener as audit_listener
+from app.audit.actor import current_actor
+from app.audit.models import AuditEntry
 from app.auth.models import Role
+from app.db import utcnow
 from app.errors import RuleViolation
 from app.firms import service as firms_service
 from app.firms.models import Firm, FirmName, FirmStatus, FirmStatusPeriod, Membership
@@ -171,45 +174,98 @@ def process(run: Run, chunk: list[tuple[int, list[Any]]]) -> None:
 
 
 def _create(run: Run, rows: list[dict[str, Any]]) -> None:
-    """New firms as create_firm makes them, a chunk per flush (the audit listener writes one row each)."""
-    session = run.session
+    """New firms as create_firm makes them, a chunk at a time: multi-row INSERTs (the ORM would insert one row
+    at a time on SQLite, which cannot order RETURNING), and the `create` audit rows the listener would write
+    for them (the same summary text, the import as actor) in one statement."""
+    connection = run.session.connection()
     officer_id = run.principal.user_id if run.principal.role is Role.officer else None
-    firms = []
-    for row in rows:
-        firm = Firm(
-            name=row["name"],
-            uscc=row["uscc"],
-            founded_on=row.get("founded_on"),
-            district_code=row.get("district"),
-            address=row.get("address"),
-            status=FirmStatus.active,
-            status_since=row.get("founded_on"),
-            officer_id=officer_id,
-            # What firms.service.place() copies from the open membership, set before the insert.
-            park_code=row["park"],
-            area_code=row.get("area"),
-            industry_code=row.get("industry"),
-            search_text=search_text_for(row["name"], [], row["uscc"]),
-        )
-        firms.append(firm)
-    session.add_all(firms)
-    session.flush()
-    joined: date = run.today
-    children: list[Any] = []
-    for firm, row in zip(firms, rows, strict=True):
-        children.append(FirmName(firm_id=firm.id, name=firm.name, valid_from=firm.founded_on))
-        children.append(
-            FirmStatusPeriod(firm_id=firm.id, status=FirmStatus.active, valid_from=firm.founded_on)
-        )
-        children.append(
-            Membership(
-                firm_id=firm.id,
-                park_code=row["park"],
-                area_code=row.get("area"),
-                industry_code=row.get("industry"),
-                valid_from=joined,
+    now = utcnow()
+    firms = [
+        {
+            "name": row["name"],
+            "uscc": row["uscc"],
+            "founded_on": row.get("founded_on"),
+            "district_code": row.get("district"),
+            "address": row.get("address"),
+            "status": FirmStatus.active.value,
+            "status_since": row.get("founded_on"),
+            "officer_id": officer_id,
+            # What firms.service.place() copies from the open membership.
+            "park_code": row["park"],
+            "area_code": row.get("area"),
+            "industry_code": row.get("industry"),
+            "search_text": search_text_for(row["name"], [], row["uscc"]),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    table = Firm.__table__
+    inserted = connection.execute(insert(table).returning(table.c.uscc, table.c.id), firms)
+    ids = {uscc: new_id for uscc, new_id in inserted}
+    for firm in firms:
+        firm["id"] = ids[firm["uscc"]]
+        firm["firm_id"] = firm["id"]
+        run.touched_firms.add(firm["id"])
+    made: list[tuple[type[Any], list[dict[str, Any]]]] = [(Firm, firms)]
+    for model, build in (
+        (FirmName, lambda f: {"name": f["name"], "valid_from": f["founded_on"], "valid_to": None}),
+        (
+            FirmStatusPeriod,
+            lambda f: {"status": FirmStatus.active.value, "valid_from": f["founded_on"], "valid_to": None},
+        ),
+        (
+            Membership,
+            lambda f: {
+                "park_code": f["park_code"],
+                "area_code": f["area_code"],
+                "carrier_code": None,
+                "industry_code": f["industry_code"],
+                "valid_from": run.today,
+                "valid_to": None,
+            },
+        ),
+    ):
+        children = [{"firm_id": f["id"], **build(f)} for f in firms]
+        child_table = model.__table__
+        by_firm = {c["firm_id"]: c for c in children}
+        stmt = insert(child_table).returning(child_table.c.firm_id, child_table.c.id)
+        for firm_id, new_id in connection.execute(stmt, children):
+            by_firm[firm_id]["id"] = new_id
+        made.append((model, children))
+    _audit_created(run.session, made)
+
+
+def _audit_created(session: Any, made: list[tuple[type[Any], list[dict[str, Any]]]]) -> None:
+    """The `create` rows app.audit.listener writes for a flushed object (its columns but the bookkeeping
+    ones, `key=value` joined by "; "), for rows inserted here. None of these columns is personal data."""
+    actor = current_actor(session)
+    assert actor is not None
+    common = {
+        "at": utcnow(),
+        "actor_kind": actor.kind.value,
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "channel": actor.channel.value,
+        "channel_ref": actor.channel_ref,
+        "reason": session.info.get("reason"),
+        "action": "create",
+        "field": None,
+        "old_value": None,
+    }
+    entries = []
+    for model, rows in made:
+        keys = [a.key for a in inspect(model).column_attrs if a.key not in audit_listener.SKIP]
+        for row in rows:
+            summary = "; ".join(f"{k}={audit_listener.fmt(row[k])}" for k in keys if row.get(k) is not None)
+            entries.append(
+                {
+                    **common,
+                    "firm_id": row["firm_id"],
+                    "entity": model.__tablename__,
+                    "entity_id": row["id"],
+                    "new_value": summary,
+                }
             )
-        )
-        run.touched_firms.add(firm.id)
-    session.add_all(children)
-    session.flush()
+    session.connection().execute(insert(AuditEntry), entries)

@@ -90,16 +90,10 @@ def _xlsx_rows(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], dict[str, 
     sheet = workbook.worksheets[0]
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
+        # Read-only sheets fill the rows a file leaves out, so counting from 1 gives Excel's row numbers.
         try:
-            for row in sheet.iter_rows():
-                cells = [c for c in row if getattr(c, "column", None) is not None]
-                if not cells:
-                    continue
-                number = cells[0].row
-                values: list[Any] = [None] * max(c.column for c in cells)
-                for c in cells:
-                    values[c.column - 1] = c.value
-                yield number, values
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, list(values)
         finally:
             workbook.close()
 

@@ -134,3 +134,14 @@ def test_a_firm_file_export_has_its_sheets_and_masked_contacts(db, client, make_
     contacts = list(book["联系人"].iter_rows(values_only=True))
     assert contacts[1][2] == "139****1111"  # leaders never see full phones, even when asking
     assert db.scalars(select(PersonalDataAccess).where(PersonalDataAccess.firm_id == firm.id)).one()
+
+
+def test_the_firm_list_offers_exports_that_carry_its_filters(client, make_user, login):
+    officer = make_user(Role.officer, parks=["jingan"])
+    login(client, officer)
+    page = client.get("/firms", params={"park": "jingan", "q": "科技"})
+    assert "/exports/firms?q=%E7%A7%91%E6%8A%80&amp;park=jingan&amp;format=xlsx" in page.text
+    fragment = client.get(
+        "/firms", params={"tag": "授信白名单"}, headers={"HX-Request": "true", "HX-Target": "firm-table"}
+    )
+    assert "/exports/whitelist?tag=" in fragment.text
