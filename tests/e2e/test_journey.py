@@ -72,3 +72,27 @@ def test_an_officer_finds_a_firm_and_corrects_an_indicator_in_place(page: Any) -
     # The years table shows the new amount (万元, thousands separated) and the form has closed.
     expect(page.locator("#year-form form")).to_have_count(0)
     expect(years.get_by_role("row", name=re.compile("^研发费用"))).to_contain_text(fmt_amount(Decimal(new)))
+
+
+def test_an_add_form_loads_when_opened_and_records_a_fact(page: Any) -> None:
+    """The file's add forms are not on the page until asked for: opening one fetches it in place."""
+    sign_in(page, "officer_jingan")
+    page.locator("#firm-table a.firm-name").first.click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    url_before = page.url
+
+    facts = page.locator("#facts")
+    key = facts.get_by_role("combobox", name="事实", exact=True)
+    expect(key).to_have_count(0)
+    facts.get_by_text("记录企业事实", exact=True).click()
+    expect(key).to_be_visible()
+    key.select_option("ip.class1")
+    facts.get_by_label("取值", exact=True).fill("7")
+    facts.get_by_label("原因", exact=True).fill("核对知识产权证书")
+    facts.get_by_role("button", name="保存企业事实").click()
+
+    row = page.locator("#facts").get_by_role("row", name=re.compile("^Ⅰ类知识产权"))
+    expect(row).to_contain_text("7")
+    expect(row).to_contain_text("专员核实")
+    expect(page.locator("#history tbody tr", has_text="核对知识产权证书").first).to_be_visible()
+    assert page.url == url_before

@@ -367,6 +367,87 @@ def test_a_leader_cannot_open_the_edit_or_year_forms(
     assert client.get("/firms/new").status_code == 403
 
 
+# --- the add forms, loaded when opened ---------------------------------------------------------------------
+
+# form name → (its slot on the page, the field it opens with, where it posts)
+ADD_FORMS = {
+    "contact_new": ("contact-new-form", "contact-new-name", "/contacts"),
+    "fact": ("fact-form", "fact-key", "/facts"),
+    "incident": ("incident-form", "incident-kind", "/incidents"),
+    "award": ("award-form", "award-level", "/awards"),
+    "recognition": ("recognition-form", "rec-tier", "/recognitions"),
+    "evidence": ("evidence-form", "evidence-file", "/evidence"),
+}
+
+
+def test_the_file_carries_each_add_form_closed_with_a_link_that_opens_it(signed_in: TestClient) -> None:
+    firm = FirmFactory()
+
+    page = signed_in.get(f"/firms/{firm.id}").text
+
+    for name, (slot, field_id, _posts) in ADD_FORMS.items():
+        url = f"/firms/{firm.id}/forms/{name}"
+        assert f'<div id="{slot}">' in page
+        assert f'hx-get="{url}" hx-trigger="toggle once" hx-target="#{slot}"' in page
+        assert f'<a href="{url}#{slot}">打开表单</a>' in page
+        assert f'id="{field_id}"' not in page
+
+
+@pytest.mark.parametrize("name", list(ADD_FORMS))
+def test_an_add_form_asked_for_by_htmx_comes_alone_and_open(signed_in: TestClient, name: str) -> None:
+    firm = FirmFactory()
+    slot, field_id, posts = ADD_FORMS[name]
+
+    response = signed_in.get(
+        f"/firms/{firm.id}/forms/{name}", headers={"HX-Request": "true", "HX-Target": slot}
+    )
+
+    assert response.status_code == 200 and "<html" not in response.text
+    assert response.text.lstrip().startswith(f'<div id="{slot}">')
+    assert '<details class="inline-form" open>' in response.text and f'id="{field_id}"' in response.text
+    assert f'hx-post="/firms/{firm.id}{posts}"' in response.text
+    assert f'name="csrf_token" value="{CSRF_TOKEN}"' in response.text
+
+
+def test_without_javascript_an_add_form_link_opens_the_whole_file_with_that_form_open(
+    signed_in: TestClient,
+) -> None:
+    firm = FirmFactory(name="无脚本企业有限公司")
+
+    response = signed_in.get(f"/firms/{firm.id}/forms/fact")
+    page = response.text
+
+    assert response.status_code == 200
+    assert "<html" in page and "无脚本企业有限公司" in page and 'id="history"' in page
+    assert 'id="fact-key"' in page and f'method="post" action="/firms/{firm.id}/facts"' in page
+    assert 'id="rec-tier"' not in page  # the other forms stay closed
+
+
+def test_the_evidence_form_offers_the_firms_recognitions(signed_in: TestClient) -> None:
+    firm = FirmFactory()
+    rec = RecognitionFactory(firm=firm, tier="hnte", certificate_no="GR2024-77")
+
+    fragment = signed_in.get(
+        f"/firms/{firm.id}/forms/evidence", headers={"HX-Request": "true", "HX-Target": "evidence-form"}
+    ).text
+
+    assert f'<option value="{rec.id}">高新技术企业 GR2024-77' in fragment
+
+
+def test_a_leader_may_not_open_an_add_form_and_another_parks_officer_finds_no_firm(
+    client: TestClient, login: Login, make_user: Callable[..., User]
+) -> None:
+    firm = FirmFactory(park="yangpu")
+
+    login(client, make_user(Role.leader))
+    as_leader = client.get(f"/firms/{firm.id}/forms/fact")
+    login(client, make_user(Role.officer, parks=["jingan"]))
+    as_other_officer = client.get(f"/firms/{firm.id}/forms/fact")
+
+    assert as_leader.status_code == 403
+    assert as_other_officer.status_code == 404
+
+
 # --- editing a year in place -------------------------------------------------------------------------------
 
 

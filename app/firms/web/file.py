@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from app.firms.models import Firm
 from app.firms.schemas import AwardIn, FactIn, IncidentIn, YearIn
 from app.firms.web import forms
 from app.firms.web.common import attempt, ensure_can_edit, plain
-from app.firms.web.file_view import file_context, section_done, section_invalid
+from app.firms.web.file_view import file_context, form_context, section_done, section_invalid
 from app.firms.web.forms import FormDep, FormState, FormStates
 from app.indicators import service as indicators_service
 from app.indicators.facts import effective_year
@@ -50,6 +51,38 @@ def contacts(
         request, session, principal, firm, reveal=reveal in ("1", "true"), with_history=not fragment
     )
     return render(request, "firms/detail.html", ctx, block="contacts")
+
+
+# --- the add forms, loaded when opened ---------------------------------------------------------------------
+
+# Each is a block of the file page, `<name>_form` ↔ `#<name>-form`, closed (a <details> that asks for it)
+# until its route is asked: htmx gets the block open; a plain GET (no JavaScript) the whole file with it open.
+LAZY_FORMS = ("contact_new", "fact", "incident", "award", "recognition", "evidence")
+
+
+def _form_route(name: str) -> Callable[..., Response]:
+    block = f"{name}_form"
+
+    def open_form(
+        request: Request, session: SessionDep, principal: StaffPrincipal, firm: FirmDep
+    ) -> Response:
+        ensure_can_edit(principal)
+        states = FormStates({name: FormState(open=True)})
+        if wants_block(request, block):
+            ctx = form_context(session, firm, name, states)
+        else:
+            ctx = file_context(request, session, principal, firm, states=states)
+        return render(request, "firms/detail.html", ctx, block=block)
+
+    open_form.__name__ = f"{name}_form"
+    open_form.__doc__ = f"The file's {name} form, open: the form alone for htmx, else the whole file."
+    return open_form
+
+
+for _name in LAZY_FORMS:
+    router.add_api_route(
+        f"/{{firm_id}}/forms/{_name}", _form_route(_name), methods=["GET"], name=f"firms:{_name}_form"
+    )
 
 
 # --- yearly indicators -------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from app.indicators.models import (
     Source,
 )
 from app.recognitions import ledger as tier_ledger
+from app.recognitions import service as recognitions_service
 from app.recognitions.models import RECOGNITION_KIND_LABELS, RECOGNITION_LEVEL_LABELS
 from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS
 from app.web.formatting import fmt_amount, today
@@ -221,7 +222,6 @@ def file_context(
         "year_form": year_form,
         "year_field_defs": [(n, label, amount) for n, label, amount in YEAR_FIELDS],
         "fact_rows": _fact_rows(built),
-        "fact_options": [(d.key, d.label) for d in FACT_DEFS],
         "fact_hints": {d.key: _fact_hint(d.key) for d in FACT_DEFS},
         "recognitions": recognitions,
         "ledger": _ledger(built, ledger_on, ledger_text, ledger_error),
@@ -229,16 +229,38 @@ def file_context(
         "states": states or FormStates(),
         "can_edit": can_edit,
         "can_reveal": principal.can_see_personal_data and bool(built.contacts) and built.contacts_masked,
-        "source_options": SOURCE_OPTIONS,
-        "tier_options": opts(TIER_LABELS),
-        "rec_kind_options": opts(RECOGNITION_KIND_LABELS),
-        "rec_level_options": opts(RECOGNITION_LEVEL_LABELS),
-        "incident_kind_options": opts(INCIDENT_KIND_LABELS),
-        "incident_grade_options": opts(INCIDENT_GRADE_LABELS),
-        "award_level_options": opts(AWARD_LEVEL_LABELS),
+        **FORM_OPTIONS,
         "max_upload_mb": settings.max_upload_mb,
         "oob": oob,
     }
+
+
+# The choices of the file's forms (fixed label tables).
+FORM_OPTIONS: dict[str, Any] = {
+    "fact_options": [(d.key, d.label) for d in FACT_DEFS],
+    "source_options": SOURCE_OPTIONS,
+    "tier_options": opts(TIER_LABELS),
+    "rec_kind_options": opts(RECOGNITION_KIND_LABELS),
+    "rec_level_options": opts(RECOGNITION_LEVEL_LABELS),
+    "incident_kind_options": opts(INCIDENT_KIND_LABELS),
+    "incident_grade_options": opts(INCIDENT_GRADE_LABELS),
+    "award_level_options": opts(AWARD_LEVEL_LABELS),
+}
+
+
+def form_context(session: Session, firm: Firm, name: str, states: FormStates) -> dict[str, Any]:
+    """What one add form of the file needs when it is rendered alone (its block), and nothing else."""
+    ctx: dict[str, Any] = {
+        "firm": firm,
+        "labels": LABELS,
+        "states": states,
+        **FORM_OPTIONS,
+        "max_upload_mb": settings.max_upload_mb,
+    }
+    if name == "evidence":  # the recognition an upload belongs to, as the file lists them
+        recs = recognitions_service.recognitions_of(session, firm.id)
+        ctx["recognitions"] = [{"rec": rec} for rec in recs]
+    return ctx
 
 
 def _history_subjects(built: firm_file.FirmFile) -> dict[tuple[str, int], str]:
