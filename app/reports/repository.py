@@ -107,34 +107,48 @@ def snapshot(
 
     Tiers are bit masks (bit i = TIER_BITS[i]) aggregated per firm in one pass over the recognitions, so a
     firm is one row whatever it holds. `flow` adds the mask of tiers whose certificate held on its first day
-    was revoked by its second. `lapses` adds, for `lapses.day`, the tiers held by an unrevoked certificate
-    (A), those with an unrevoked certificate running past the day (E), and per window those with one
-    running past the window's end or without end (F): a tier lapses within the window iff A & E & ~F.
-    Columns: officer_id, then per date park, area, industry, mask, then [revoked], [A, E, F...], firms.
+    was revoked by its second. `lapses` adds, for `lapses.day` (the first date), the tiers with an
+    unrevoked certificate running past the day (E) and per window those with one running past the
+    window's end or without end (F): a tier held on the day lapses within the window iff held & E & ~F.
+    Columns: officer_id, then per date park, area, industry, mask, then [revoked], [E, F...], firms.
     """
     _tune(session)
     r = Recognition
-    bit = case({t: 1 << i for i, t in enumerate(TIER_BITS)}, value=r.tier, else_=0)
-    conds: list[ColumnElement[bool]] = [held_on(d) for d in dates]
-    cols: list[Any] = [_bits(session, c, bit).label(f"m{i}") for i, c in enumerate(conds)]
-    if flow is not None:
-        revoked = and_(
-            held_on(flow[0]),
-            r.revoked_on <= flow[1],
-            or_(r.expires_on.is_(None), r.revoked_on <= r.expires_on),
-        )
-        cols.append(_bits(session, revoked, bit).label("rv"))
+    held_any: list[ColumnElement[bool]] = [held_on(d) for d in dates]
     if lapses is not None:
-        unrevoked = r.revoked_on.is_(None)
-        cols.append(_bits(session, and_(unrevoked, held_on(lapses.day)), bit).label("la"))
-        running = and_(unrevoked, or_(r.expires_on.is_(None), r.expires_on > lapses.day))
-        cols.append(_bits(session, running, bit).label("le"))
-        for n, until in enumerate(lapses.until):
-            beyond = and_(unrevoked, or_(r.expires_on.is_(None), r.expires_on > until))
-            cols.append(_bits(session, beyond, bit).label(f"lf{n}"))
+        assert lapses.day == dates[0], "lapses are counted from the first date"
         # Renewals recorded after the day still push the end out.
-        conds.append(running)
-    masks = select(r.firm_id, *cols).where(or_(*conds)).group_by(r.firm_id).subquery("masks")
+        held_any.append(and_(r.revoked_on.is_(None), or_(r.expires_on.is_(None), r.expires_on > lapses.day)))
+    # Each certificate's tier bit and open ends computed once (OFFSET 0 keeps PostgreSQL from inlining the
+    # subquery and re-evaluating them in every aggregate below).
+    certs = (
+        select(
+            r.firm_id,
+            case({t: 1 << i for i, t in enumerate(TIER_BITS)}, value=r.tier, else_=0).label("bit"),
+            r.issued_on.label("issued"),
+            func.coalesce(r.expires_on, FAR).label("ends"),
+            func.coalesce(r.revoked_on, FAR).label("revoked"),
+        )
+        .where(or_(*held_any))
+        .offset(0)
+        .subquery("certs")
+    )
+    c = certs.c
+
+    def held(day: date) -> ColumnElement[bool]:
+        # The rule of app.firms.repository.held_on, on the open ends read as the far future.
+        return and_(c.issued <= day, c.ends >= day, c.revoked > day)
+
+    cols: list[Any] = [_bits(session, held(d), c.bit).label(f"m{i}") for i, d in enumerate(dates)]
+    if flow is not None:
+        revoked = and_(held(flow[0]), c.revoked <= flow[1], c.revoked <= c.ends)
+        cols.append(_bits(session, revoked, c.bit).label("rv"))
+    if lapses is not None:
+        unrevoked = c.revoked == FAR
+        cols.append(_bits(session, and_(unrevoked, c.ends > lapses.day), c.bit).label("le"))
+        for n, until in enumerate(lapses.until):
+            cols.append(_bits(session, and_(unrevoked, c.ends > until), c.bit).label(f"lf{n}"))
+    masks = select(c.firm_id, *cols).group_by(c.firm_id).subquery("masks")
 
     # Where each firm sat on each date: one outer join per date (at most one membership covers a day).
     places = [aliased(Membership, name=f"m{i}") for i in range(len(dates))]

@@ -129,36 +129,48 @@ def live(
     )
     raw = repo.snapshot(session, dates, scope, flow=(dates[1], dates[0]) if flow else None, lapses=spec)
     n_dates = len(dates)
-    counts: list[dict[tuple[Any, ...], int]] = [defaultdict(int) for _ in dates]
-    ladder: list[dict[tuple[Any, ...], int]] = [defaultdict(int) for _ in dates]
-    flows: dict[tuple[str, str, str], int] = defaultdict(int)
-    lapsing: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: dict.fromkeys(windows, 0))
+    # First merge the rows that tell the same story for one purpose (one month-end's place and tiers, the
+    # flow between two, the lapses), then spread each distinct story over its tiers once.
+    places: list[dict[tuple[Any, ...], int]] = [defaultdict(int) for _ in dates]
+    moves: dict[tuple[Any, ...], int] = defaultdict(int)
+    ends: dict[tuple[Any, ...], int] = defaultdict(int)
+    for row in raw:
+        officer, firms = row[0], row[-1]
+        for i in range(n_dates):
+            at = 1 + 4 * i
+            if row[at + 3]:
+                places[i][(row[at], row[at + 1], row[at + 2], officer, row[at + 3])] += firms
+        if flow:
+            moves[(row[5], row[1], row[8] or 0, row[4] or 0, row[1 + 4 * n_dates] or 0)] += firms
+        if lapses and row[1] is not None:
+            ends[(row[1], row[4], *row[-2 - len(windows) : -1])] += firms
 
     def ok(park: str | None) -> bool:
         return park is not None and (scope is None or park in scope)
 
-    for row in raw:
-        officer, firms = row[0], int(row[-1])
-        extra = row[1 + 4 * n_dates : -1]
-        for i in range(n_dates):
-            park, area, industry, mask = row[1 + 4 * i : 5 + 4 * i]
-            if not mask or not ok(park):
+    counts: list[dict[tuple[Any, ...], int]] = [defaultdict(int) for _ in dates]
+    ladder: list[dict[tuple[Any, ...], int]] = [defaultdict(int) for _ in dates]
+    for i, grouped in enumerate(places):
+        for (park, area, industry, officer, mask), firms in grouped.items():
+            if not ok(park):
                 continue
             tiers, level = _decode(int(mask))
             for tier in tiers:
-                counts[i][(park, area, industry, officer, tier)] += firms
+                counts[i][(park, area, industry, officer, tier)] += int(firms)
             if level:
-                ladder[i][(park, area, industry, officer, str(level))] += firms
-        if flow:
-            for key in _flow_events(row[5], row[1], int(row[8] or 0), int(row[4] or 0), int(extra[0] or 0)):
-                if ok(key[0]):
-                    flows[key] += firms
-        if lapses and ok(row[1]):
-            held, running = int(extra[-2 - len(windows)] or 0), int(extra[-1 - len(windows)] or 0)
-            for n, window in enumerate(windows):
-                beyond = int(extra[n - len(windows)] or 0)
-                for tier in _decode(held & running & ~beyond)[0]:
-                    lapsing[(row[1], tier)][window] += firms
+                ladder[i][(park, area, industry, officer, str(level))] += int(firms)
+    flows: dict[tuple[str, str, str], int] = defaultdict(int)
+    for (park0, park1, mask0, mask1, revoked), firms in moves.items():
+        for key in _flow_events(park0, park1, int(mask0), int(mask1), int(revoked)):
+            if ok(key[0]):
+                flows[key] += int(firms)
+    lapsing: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: dict.fromkeys(windows, 0))
+    for (park, held, running, *beyond), firms in ends.items():
+        if not ok(park):
+            continue
+        for window, past in zip(windows, beyond, strict=True):
+            for tier in _decode(int(held or 0) & int(running or 0) & ~int(past or 0))[0]:
+                lapsing[(park, tier)][window] += int(firms)
 
     def fine(table: dict[tuple[Any, ...], int]) -> list[FineRow]:
         return [FineRow(p, a, i, o, k, v) for (p, a, i, o, k), v in table.items()]
