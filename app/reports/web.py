@@ -42,20 +42,17 @@ def _month(month: str | None) -> str:
     return months.parse(month) if month else months.default_month(today())
 
 
-def _month_options(session: Session) -> list[tuple[str, str]]:
+def _month_options(session: Session, chosen: str) -> list[tuple[str, str]]:
+    """The last three years' months (and the chosen one, if older), newest first, closed ones marked."""
     closed = {m.month for m in repository.all_closed(session)}
     current = months.of(today())
-    out = []
-    for back in range(MONTH_CHOICES):
-        m = months.shift(current, -back)
-        out.append(
-            (
-                m,
-                months.label(m)
-                + ("（已关账）" if m in closed else "（本月，截至今日）" if m == current else ""),
-            )
-        )
-    return out
+    choices = [months.shift(current, -back) for back in range(MONTH_CHOICES)]
+    if chosen not in choices:
+        choices.append(chosen)
+    return [
+        (m, months.label(m) + ("（已关账）" if m in closed else "（本月，截至今日）" if m == current else ""))
+        for m in choices
+    ]
 
 
 def _drill(
@@ -124,7 +121,7 @@ def _context(
         "park_counts": rep.table(View.counts, "park"),
         "park_ladder": rep.table(View.ladder, "park"),
         "breakdown": [rep.table(View.counts, by), rep.table(View.ladder, by)],
-        "month_options": _month_options(session),
+        "month_options": _month_options(session, month),
         "prev_month": months.shift(month, -1),
         "next_month": months.shift(month, 1) if months.shift(month, 1) <= months.of(today()) else None,
         "can_close": service.can_close(principal) and ended and rep.closed is None,

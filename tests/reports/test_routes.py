@@ -285,3 +285,21 @@ def test_admins_edit_a_target_with_its_source_and_the_change_is_audited(
     assert "规划中期调整" in page.text and "修改记录" in page.text
     report = client.get("/reports", params={"month": MONTH})
     assert "5 / 900" in report.text
+
+
+def test_the_page_runs_a_bounded_number_of_queries_whatever_the_number_of_firms(
+    db: Session, client, make_user, login, query_counter
+) -> None:
+    login(client, make_user("leader"))
+    ledger.build()
+    with query_counter() as few:
+        assert client.get("/reports", params={"month": MONTH}).status_code == 200
+    for n in range(30):
+        firm = FirmFactory(name=f"加量科技{n:02d}", park="yangpu", park__valid_from=ledger.SINCE)
+        RecognitionFactory(
+            firm=firm, tier=Tier.hnte, issued_on=date(2026, 1, 1), expires_on=date(2028, 12, 31)
+        )
+    with query_counter() as many:
+        body = client.get("/reports", params={"month": MONTH, "by": "officer"}).text
+    assert len(many) == len(few) <= 20
+    assert "未指定服务专员" in body
