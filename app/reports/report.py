@@ -321,25 +321,34 @@ def detail_rows(counts: list[FineRow]) -> list[dict[str, Any]]:
 
 
 def monthly(session: Session, principal: Principal, month: str, today: date) -> Report:
-    """The whole report of `month` for this principal's parks: one snapshot of the ledger (this month-end, the
-    previous one and a year before) plus the frozen figures of whichever of those months are closed."""
+    """The whole report of `month` for this principal's parks: one snapshot of the ledger at the month-ends
+    it needs live, plus the frozen figures of whichever of the month, the previous one and the one a year
+    before are closed."""
     month = months.parse(month)
     scope = service.scope_of(principal)
     prev_month, year_ago_month = months.shift(month, -1), months.shift(month, -12)
     closed = repo.closed_months(session, [month, prev_month, year_ago_month])
     is_closed = closed.get(month)
     day = service.as_of(month, today)
-    dates = [day, months.end(prev_month), months.end(year_ago_month)]
-    live = service.live(session, dates, scope, flow=is_closed is None, lapses=True)
-    now = service.frozen_or(session, month, scope, today, is_closed, live.rows[0])
-    prev = service.frozen_or(session, prev_month, scope, today, closed.get(prev_month), live.rows[1])
-    year_ago = service.frozen_or(
-        session, year_ago_month, scope, today, closed.get(year_ago_month), live.rows[2]
-    )
+    # The month-ends read live: this one always (lapses, restatements), the previous one for the flows or an
+    # open month's 环比, the one a year before only while its month is open.
+    flow = is_closed is None
+    dates = [day, months.end(prev_month)] if flow or prev_month not in closed else [day]
+    if year_ago_month not in closed:
+        dates.append(months.end(year_ago_month))
+    live = service.live(session, dates, scope, flow=flow, lapses=True)
+    rows = dict(zip(dates, live.rows, strict=True))
+    empty: dict[View, list[FineRow]] = {View.counts: [], View.ladder: []}
+
+    def month_figures(m: str) -> service.MonthFigures:
+        end_rows = rows.get(service.as_of(m, today), empty)
+        return service.frozen_or(session, m, scope, today, closed.get(m), end_rows)
+
+    now, prev, year_ago = month_figures(month), month_figures(prev_month), month_figures(year_ago_month)
     names = repo.names(session)
     restatements = repo.restatements(session, month, scope) if is_closed else []
     flows = repo.frozen_flows(session, month, scope) if is_closed else live.flows
-    pending = service.compare(service.published(session, month, scope), live.rows[0]) if is_closed else []
+    pending = service.compare(service.published(session, month, scope), rows[day]) if is_closed else []
     return Report(
         month=month,
         day=day,

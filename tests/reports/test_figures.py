@@ -198,3 +198,25 @@ def test_flows_add_up_and_counts_match_the_one_firm_ledger_on_a_generated_ledger
         for line in report.flow_lines(flows, {"park": {}}):
             assert line.balanced, (month, line)
             assert line.values["closing"] == expected.get((line.park, line.tier), 0)
+
+
+def test_month_on_month_compares_with_the_previous_months_published_figure(db: Session, make_user) -> None:
+    ledger.build()
+    db.flush()
+    service.close_month(db, ADMIN, "2026-09", TODAY)
+    late = FirmFactory(name="迟录科技有限公司", park="jingan", park__valid_from=ledger.SINCE)
+    RecognitionFactory(firm=late, tier=Tier.hnte, issued_on=date(2026, 9, 5), expires_on=date(2029, 9, 4))
+    db.flush()
+    admin = principal_for(make_user("admin"), Channel.web)
+    october = report.monthly(db, admin, "2026-10", TODAY)
+    parks = october.table(View.counts, "park")
+    hnte = next(x for x in parks.lines if x.code == "jingan").cells[[k for k, _ in parks.keys].index("hnte")]
+    assert (hnte.value, hnte.mom) == (6, 0)  # September was published with 6 (frozen), not the 7 it now reads
+    september = report.monthly(db, admin, "2026-09", TODAY)
+    assert september.closed is not None
+    assert [(d.view, d.park, d.key, d.old, d.new) for d in september.pending] == [
+        (View.counts, "jingan", "hnte", 6, 7),
+        (View.ladder, "jingan", "2", 6, 7),
+    ]
+    flows = {(f.park, f.tier): f.values for f in september.flows}
+    assert flows[("jingan", "hnte")]["closing"] == 6  # frozen with the month
