@@ -72,10 +72,13 @@ def _dim(row: FineRow, dim: str) -> str:
     return str(row.officer_id or 0)
 
 
-def _sums(rows: list[FineRow], dim: str) -> dict[tuple[str, str], int]:
-    out: dict[tuple[str, str], int] = defaultdict(int)
+def _sums(rows: list[FineRow], dim: str) -> dict[tuple[str | None, str | None], int]:
+    """Sums by (dimension value, key), with the margins: (value, None), (None, key) and (None, None)."""
+    out: dict[tuple[str | None, str | None], int] = defaultdict(int)
     for r in rows:
-        out[(_dim(r, dim), r.key)] += r.value
+        code = _dim(r, dim)
+        for k in ((code, r.key), (code, None), (None, r.key), (None, None)):
+            out[k] += r.value
     return out
 
 
@@ -99,16 +102,14 @@ def build_table(
 ) -> Table:
     keys = list(KEY_LABELS[view].items())
     cur, mom, yoy = _sums(now, dim), _sums(prev, dim), _sums(year_ago, dim)
-    codes = {c for c, _ in cur} | {c for c, _ in mom} | {c for c, _ in yoy}
+    codes = {c for c, _ in (*cur, *mom, *yoy) if c is not None}
     if dim == "park":
         codes |= {p for p in names["park"] if scope is None or p in scope}
     ordered = sorted(codes, key=lambda c: (c in ("", "0"), _label(names, dim, c) if dim == "officer" else c))
 
     def cell(code: str | None, key: str | None) -> Cell:
-        def pick(table: dict[tuple[str, str], int]) -> int:
-            return sum(
-                v for (c, k), v in table.items() if (code is None or c == code) and (key is None or k == key)
-            )
+        def pick(table: dict[tuple[str | None, str | None], int]) -> int:
+            return table.get((code, key), 0)
 
         value = pick(cur)
         drill = {"view": view.value}
