@@ -303,3 +303,31 @@ def test_the_page_runs_a_bounded_number_of_queries_whatever_the_number_of_firms(
         body = client.get("/reports", params={"month": MONTH, "by": "officer"}).text
     assert len(many) == len(few) <= 20
     assert "未指定服务专员" in body
+
+
+def test_restating_over_the_web_needs_a_reason_and_keeps_the_frozen_figure(
+    db: Session, client, make_user, login
+) -> None:
+    ledger.build()
+    headers = login(client, make_user("admin", display_name="周管理"))
+    closed = client.post(f"/reports/months/{MONTH}/close", headers=headers, follow_redirects=False)
+    assert closed.status_code == 303
+    late = FirmFactory(name="补录二科技有限公司", park="hongkou", park__valid_from=ledger.SINCE)
+    RecognitionFactory(
+        firm=late, tier=Tier.srdi_sme, issued_on=date(2026, 10, 3), expires_on=date(2029, 10, 2)
+    )
+    page = client.get("/reports", params={"month": MONTH})
+    assert "待更正差异" in page.text and "记录更正" in page.text
+    refused = client.post(f"/reports/months/{MONTH}/close", data={"reason": "  "}, headers=headers)
+    assert refused.status_code == 422 and "请填写更正理由" in refused.text
+    done = client.post(
+        f"/reports/months/{MONTH}/close",
+        data={"reason": "补录虹口园专精特新"},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and "notice=" in done.headers["location"]
+    page = client.get(done.headers["location"])
+    assert (
+        "已记录 2 项更正" in page.text and "待更正差异" not in page.text and "补录虹口园专精特新" in page.text
+    )
