@@ -178,7 +178,9 @@ def list_firms(
     # and sort only those. Otherwise a search that is not dense (its pattern tested firm by firm: the walk of
     # the sort index would test as many again) counts and pages its matches in one more pass; everything
     # else counts and walks the sort index, which is quick when matches are dense or cheap to test.
-    few = list(session.scalars(ids.limit(SPARSE + 1)))
+    # The probe's ids through the Core connection: the ORM's per-row handling of 501 ids was a third of the
+    # list's CPU.
+    few = [row[0] for row in session.connection().execute(ids.limit(SPARSE + 1))]
     if len(few) <= SPARSE:
         total = len(few)
         forward = (column.desc() if descending else column.asc(), Firm.id.asc())
