@@ -43,7 +43,7 @@ class TierCounts(BaseModel):
     restatements: list[RestatementOut]
 
 
-@router.get("/tier-counts", name="api:reports_tier_counts")
+@router.get("/tier-counts", name="api_reports:tier_counts", summary="月末梯度企业数")
 def tier_counts(
     session: SessionDep,
     principal: StaffPrincipal,
@@ -100,7 +100,7 @@ class CloseOut(BaseModel):
     restated: list[DifferenceOut]
 
 
-@router.post("/months/{month}/close", name="api:reports_close")
+@router.post("/months/{month}/close", name="api_reports:close", summary="月度关账（或记录更正）")
 def close(
     month: str,
     session: SessionDep,
