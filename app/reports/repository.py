@@ -258,17 +258,37 @@ def holders(
     *,
     tier: str | None = None,
     level: int | None = None,
+    lapsing_by: date | None = None,
     park: str | None = None,
     area: str | None = None,
     industry: str | None = None,
     officer_id: int | None = None,
 ) -> list[HolderFirm]:
-    """The firms behind one count: holding `tier` (or at ladder `level`) on `day`, where they sat that day."""
+    """The firms behind one count: holding `tier` (or at ladder `level`) on `day`, where they sat that day;
+    with `lapsing_by`, only those whose `tier` lapses after `day` and by that date unless renewed (the rule of
+    `snapshot`'s lapse masks)."""
+    r = Recognition
     if level is not None:
         levels = _levels(day)
         firms = select(levels.c.firm_id).where(levels.c.level == level)
+    elif lapsing_by is not None:
+        unrevoked = r.revoked_on.is_(None)
+
+        def any_(condition: ColumnElement[bool]) -> Any:
+            return func.max(case((condition, 1), else_=0))
+
+        firms = (
+            select(r.firm_id)
+            .where(r.tier == tier)
+            .group_by(r.firm_id)
+            .having(
+                any_(held_on(day)) == 1,
+                any_(and_(unrevoked, or_(r.expires_on.is_(None), r.expires_on > day))) == 1,
+                any_(and_(unrevoked, or_(r.expires_on.is_(None), r.expires_on > lapsing_by))) == 0,
+            )
+        )
     else:
-        firms = select(Recognition.firm_id).where(held_on(day), Recognition.tier == tier)
+        firms = select(r.firm_id).where(held_on(day), r.tier == tier)
     m = Membership
     stmt = (
         select(Firm.id, Firm.name, Firm.uscc, m.park_code, m.area_code, m.industry_code, Firm.officer_id)

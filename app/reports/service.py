@@ -416,8 +416,15 @@ def drill(
                 )
                 out.append(DrillFirm(f.firm_id, f.name, f.uscc, here, there))
         return out
-    if view is View.counts and key in TIERS:
-        kwargs: dict[str, object] = {"tier": key}
+    if view is View.counts and key in TIERS and measure.startswith("lapse"):
+        # Tiers held at the month-end that lapse within `measure` = lapse3 / lapse6 months.
+        window = int(measure.removeprefix("lapse") or 0)
+        if window not in LAPSE_WINDOWS:
+            raise NotFound()
+        day = as_of(month, today)
+        kwargs: dict[str, object] = {"tier": key, "lapsing_by": months.add_months_end(day, window)}
+    elif view is View.counts and key in TIERS:
+        kwargs = {"tier": key}
     elif view is View.ladder and key in LEVELS:
         kwargs = {"level": int(key)}
     else:

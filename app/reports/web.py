@@ -92,7 +92,12 @@ def _drill(
             if officer.isdigit() and officer != "0"
             else report_view.NONE_LABELS["officer"]
         )
-    parts.append(MEASURE_LABELS.get(measure, "月末企业数") if view is View.flows else ("月末企业数"))
+    if view is View.flows:
+        parts.append(MEASURE_LABELS.get(measure, measure))
+    elif measure.startswith("lapse"):
+        parts.append(f"{measure.removeprefix('lapse')}个月内到期（未重新认定）")
+    else:
+        parts.append("月末企业数")
     return {
         "title": " · ".join(parts),
         "firms": firms[:DRILL_LIMIT],

@@ -220,3 +220,18 @@ def test_month_on_month_compares_with_the_previous_months_published_figure(db: S
     ]
     flows = {(f.park, f.tier): f.values for f in september.flows}
     assert flows[("jingan", "hnte")]["closing"] == 6  # frozen with the month
+
+
+def test_projected_lapses_drill_down_to_the_named_firms(db: Session, make_user) -> None:
+    built = ledger.build()
+    db.flush()
+    admin = principal_for(make_user("admin"), Channel.web)
+
+    def named(measure: str) -> list[str]:
+        rows = service.drill(
+            db, admin, "2026-10", TODAY, view=View.counts, key="tech_sme", measure=measure, park="jingan"
+        )
+        return [f.name for f in rows]
+
+    assert named("lapse3") == [built.firms["D"].name]
+    assert sorted(named("lapse6")) == sorted([built.firms["A"].name, built.firms["D"].name])

@@ -197,6 +197,16 @@ def test_page_or_fragment(db: Session, client, make_user, login) -> None:
     # Without JavaScript the same link is a full page with the list in place.
     plain = client.get("/reports", params={"month": MONTH, "view": "ladder", "key": "4", "park": "hongkou"})
     assert "<html" in plain.text and "辛科技有限公司" in plain.text
+    lapsing = client.get(
+        "/reports",
+        params={"month": MONTH, "view": "counts", "key": "tech_sme", "park": "jingan", "measure": "lapse3"},
+        headers={"HX-Request": "true", "HX-Target": "drill-list"},
+    )
+    assert (
+        "3个月内到期" in lapsing.text
+        and "丁科技有限公司" in lapsing.text
+        and "甲科技有限公司" not in lapsing.text
+    )
 
 
 def test_leaders_see_every_park_and_officers_only_theirs(
