@@ -81,6 +81,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=2,
         help="also run this worker count on the largest size, as admin, to compare (0: off)",
     )
+    p.add_argument(
+        "--compare-concurrency",
+        type=int,
+        default=4,
+        help="also run this many clients on the largest size, both roles, 1 worker, to compare (0: off)",
+    )
     p.add_argument("--regenerate", action="store_true", help="rebuild the bench databases even if cached")
     p.add_argument("--generate-only", action="store_true", help="build the databases, run no load")
     p.add_argument(
@@ -102,10 +108,17 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def run_load(target: Target, workers: int, args: argparse.Namespace, roles: Sequence[str]) -> list[Result]:
+def run_load(
+    target: Target,
+    workers: int,
+    args: argparse.Namespace,
+    roles: Sequence[str],
+    concurrency: int | None = None,
+) -> list[Result]:
     pools = load.load_pools(target)
     results: list[Result] = []
-    warmup = args.warmup if args.warmup is not None else 5 * args.concurrency
+    clients = concurrency or args.concurrency
+    warmup = args.warmup if args.warmup is not None else 5 * clients
     with load.serve(target, workers=workers, log=log) as server:
         creds = load.credentials_for(server)
         for role in roles:
@@ -118,7 +131,7 @@ def run_load(target: Target, workers: int, args: argparse.Namespace, roles: Sequ
                     pools[role],
                     creds[role],
                     requests=args.requests,
-                    concurrency=args.concurrency,
+                    concurrency=clients,
                     warmup=warmup,
                     max_seconds=args.max_seconds,
                 )
@@ -128,7 +141,8 @@ def run_load(target: Target, workers: int, args: argparse.Namespace, roles: Sequ
                 else:
                     errs = f"  errors {r.errors}" if r.errors else ""
                     log(
-                        f"  {target.label:<16} w{workers} {role:<15} {scenario.key:<12} n={r.count:<4} "
+                        f"  {target.label:<16} w{workers} c{clients} {role:<15} {scenario.key:<12} "
+                        f"n={r.count:<4} "
                         f"p50 {r.pct(50):7.1f}  p95 {r.pct(95):7.1f}  p99 {r.pct(99):7.1f} ms  "
                         f"{r.rps:6.1f} req/s  cpu app {r.cpu_ms:5.1f} db {r.db_cpu_ms:5.1f} ms/req  "
                         f"load {r.load_before:4.1f}{errs}"
@@ -195,6 +209,34 @@ def workers_table(results: Sequence[Result]) -> list[str]:
     return lines
 
 
+def concurrency_table(results: Sequence[Result], largest: int) -> list[str]:
+    """Side by side: the same scenario (one worker) under each number of clients, against its target."""
+    keyed: dict[tuple[str, int, str, str], dict[int, Result]] = {}
+    for r in results:
+        if not r.skipped and r.workers == 1:
+            keyed.setdefault((r.engine, r.size, r.role, r.scenario), {})[r.concurrency] = r
+    counts = sorted({c for v in keyed.values() for c in v}, reverse=True)
+    rows = {k: v for k, v in keyed.items() if len(v) > 1}
+    if not rows:
+        return []
+    head = " | ".join(f"{c} clients: p50 / p95 ms, req/s" for c in counts)
+    lines = [
+        f"| engine | firms | role | scenario | {head} | load avg | target (p95) |",
+        "|---|---:|---|---|" + "---|" * len(counts) + "---:|---|",
+    ]
+    for (engine, size, role, scenario), by_c in rows.items():
+        cells = " | ".join(
+            f"{_ms(by_c[c].pct(50))} / {_ms(by_c[c].pct(95))}, {by_c[c].rps:.1f}" if c in by_c else "–"
+            for c in counts
+        )
+        loads = " / ".join(f"{by_c[c].load_before:.1f}" for c in counts if c in by_c)
+        met = [f"{c}: {_verdict(by_c[c], largest) or '–'}" for c in counts if c in by_c]
+        lines.append(
+            f"| {engine} | {size_label(size)} | {role} | {scenario} | {cells} | {loads} | {', '.join(met)} |"
+        )
+    return lines
+
+
 def generation_lines(generated: Sequence[Generated]) -> list[str]:
     lines = []
     for g in generated:
@@ -222,8 +264,9 @@ def write_doc(
     elapsed: float,
 ) -> None:
     largest = max(args.sizes)
-    main = [r for r in results if r.workers == args.workers[0]]
-    wtable = workers_table(results)
+    main = [r for r in results if r.workers == args.workers[0] and r.concurrency == args.concurrency]
+    wtable = workers_table([r for r in results if r.concurrency == args.concurrency])
+    ctable = concurrency_table(results, largest)
     out = [
         "# Benchmarks",
         "",
@@ -270,6 +313,17 @@ def write_doc(
             *wtable,
             "",
         ]
+    if ctable:
+        out += [
+            "## Clients",
+            "",
+            f"The largest size again with {args.compare_concurrency} concurrent clients instead of "
+            f"{args.concurrency}, one worker: on 2 cores, latency under a closed loop of N clients is mostly "
+            "N × the CPU a request costs.",
+            "",
+            *ctable,
+            "",
+        ]
     notes = ""
     if DOC.exists():
         text = DOC.read_text(encoding="utf-8")
@@ -309,6 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.compare_workers and args.compare_workers not in args.workers:
         for target in (t for t in targets if t.size == max(args.sizes)):
             results += run_load(target, args.compare_workers, args, ["admin"])
+    if args.compare_concurrency and args.compare_concurrency != args.concurrency:
+        for target in (t for t in targets if t.size == max(args.sizes)):
+            results += run_load(target, 1, args, args.roles, concurrency=args.compare_concurrency)
     rules_lines = [] if args.no_rules else rules_bench.main_section(args, log)
     elapsed = time.perf_counter() - started
     command = "python -m bench" + (
@@ -324,11 +381,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     largest = max(args.sizes)
     print()
-    print("\n".join(table([r for r in results if r.workers == args.workers[0]], largest)))
-    wt = workers_table(results)
+    print(
+        "\n".join(
+            table(
+                [r for r in results if r.workers == args.workers[0] and r.concurrency == args.concurrency],
+                largest,
+            )
+        )
+    )
+    wt = workers_table([r for r in results if r.concurrency == args.concurrency])
     if wt:
         print()
         print("\n".join(wt))
+    ct = concurrency_table(results, largest)
+    if ct:
+        print()
+        print("\n".join(ct))
     if not args.no_doc:
         write_doc(results, generated, args, command, elapsed)
         if rules_lines:
