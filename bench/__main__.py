@@ -284,9 +284,10 @@ def write_doc(
         f"measured requests per scenario (or {args.max_seconds:.0f} s), after "
         f"{args.warmup or 5 * args.concurrency} warm-up requests. Latency is measured by the client, from "
         "sending the request to the last byte. App CPU = CPU time of the uvicorn process(es) per request; "
-        "PG CPU = of the PostgreSQL backends serving them (on SQLite, database work is in app CPU). Unlike "
-        "latency, CPU per request hardly moves when other work shares the machine. Load avg = 1-minute load "
-        "when the scenario started; the bench itself (server, clients, database) accounts for about 5 of it.",
+        "PG CPU = of the PostgreSQL backends serving them (on SQLite, database work is in app CPU). CPU per "
+        "request moves less than latency when other work shares the machine, but it does move (by a third at "
+        "a load of 6 against 1): compare runs made back to back. Load avg = 1-minute load when the scenario "
+        "started; the bench itself (server, clients, database) accounts for about 4-5 of it.",
         "- Requests, drawn with a fixed seed: list = park / tier / industry filters (each on about a third "
         "of requests), page 1 (60 %), 2–10 (30 %) or a random page of the whole list (10 %); search = 2–4 "
         "characters of a firm name (70 %) or the first 10–18 characters of a USCC (30 %); API list = half "
