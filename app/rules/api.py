@@ -16,8 +16,8 @@ from app.errors import NotAuthenticated, RuleViolation
 from app.firms.dependencies import firm_in_scope
 from app.policies import catalogue as policy_service
 from app.rules import service
-from app.rules.firm_facts import facts_for_firm
 from app.rules.facts import facts_from_contract
+from app.rules.firm_facts import facts_for_firm
 from app.rules.loader import TIERS
 from app.rules.ratelimit import eligibility_rate_limit, limiter
 from app.rules.schemas import EXAMPLE_REQUEST, EXAMPLE_RESPONSE, EligibilityRequest, EligibilityResponse

@@ -78,8 +78,8 @@ def render(
     headers: dict[str, str] | None = None,
     retarget: bool = False,
 ) -> Response:
-    """The page, or only `block` when htmx targets it. `retarget`: render `block` for any htmx request and tell
-    htmx to swap it in place of its own element (HX-Retarget), e.g. a form's errors after a preview button."""
+    """The page, or only `block` when htmx targets it. `retarget`: render `block` for any htmx request and
+    tell htmx to swap it in place of its own element (HX-Retarget), e.g. a form's errors after a preview."""
     ctx: dict[str, Any] = {
         "request": request,
         "principal": getattr(request.state, "principal", None),

@@ -76,7 +76,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_mappings")),
         sa.UniqueConstraint(
-            "user_id", "kind", "header_signature", name=op.f("uq_import_mappings_user_id_kind_header_signature")
+            "user_id",
+            "kind",
+            "header_signature",
+            name=op.f("uq_import_mappings_user_id_kind_header_signature"),
         ),
     )
 
