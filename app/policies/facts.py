@@ -11,21 +11,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.firms.models import Firm, Membership
-from app.indicators.facts import FACTS, effective_facts, effective_year, typed_value
-from app.indicators.models import SOURCE_RANK, Award, FactObservation, FirmYear, Incident, Source
+from app.indicators.facts import FACTS, effective_facts, effective_year
+from app.indicators.models import Award, FactObservation, FirmYear, Incident, Source
 from app.policies.rules import Needs
 from app.recognitions.models import Recognition
 from app.rules.facts import YEAR_FIELD_INFO, AwardFact, Facts, IncidentFact, RecognitionFact
+from app.rules.firm_facts import merge_years, rules_value
 
 CHUNK = 2000
-DECIMAL_KEYS = {k for k, d in FACTS.items() if d.kind in ("decimal", "int")}
 
 
 @dataclass
@@ -46,22 +45,6 @@ class _Obs:
     valid_from: date
     source: Source
     recorded_at: datetime
-
-
-def _merge_years(rows: Sequence[Any], fields: set[str]) -> dict[int, dict[str, Decimal | None]]:
-    """Per year and needed field, the value of the highest-precedence source that gave one."""
-    by_year: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_year[row.year].append(row)
-    out: dict[int, dict[str, Decimal | None]] = {}
-    for year, group in by_year.items():
-        group.sort(key=lambda r: SOURCE_RANK[Source(r.source)], reverse=True)
-        merged: dict[str, Decimal | None] = {}
-        for name in fields:
-            value = next((getattr(r, name) for r in group if getattr(r, name) is not None), None)
-            merged[name] = None if value is None else Decimal(value)
-        out[year] = merged
-    return out
 
 
 def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
@@ -170,10 +153,7 @@ def _load_chunk(session: Session, ids: Sequence[int], as_of: date, needs: Needs)
         unverified: list[str] = []
         conflicts: list[str] = []
         for key, eff in effective.items():
-            value = typed_value(key, eff.value)
-            if value is not None and key in DECIMAL_KEYS:
-                value = Decimal(str(value))
-            scalars[key] = value
+            scalars[key] = rules_value(key, eff.value)
             label = FACTS[key].label if key in FACTS else key
             if eff.conflict:
                 conflicts.append(f"{label}：各来源不一致")
@@ -194,7 +174,7 @@ def _load_chunk(session: Session, ids: Sequence[int], as_of: date, needs: Needs)
         inputs = FirmInputs(
             facts=Facts(
                 scalars=scalars,
-                years=_merge_years(year_rows, needs.year_fields),
+                years=merge_years(year_rows, needs.year_fields),
                 recognitions=[
                     RecognitionFact(r.tier, r.issued_on, r.expires_on, r.revoked_on, r.kind, r.certificate_no)
                     for r in rec_rows

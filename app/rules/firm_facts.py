@@ -13,22 +13,37 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.firms.models import Firm, Membership
-from app.indicators.facts import effective_facts, typed_value
+from app.indicators.facts import FACTS, effective_facts, typed_value
 from app.indicators.models import SOURCE_RANK, Award, FactObservation, FirmYear, Incident, Source
 from app.recognitions.models import Recognition
 from app.rules.facts import YEAR_FIELD_INFO, AwardFact, Facts, IncidentFact, RecognitionFact
 
+# Facts the rules compare as numbers: every decimal and integer fact of the contract, as Decimal.
+NUMBER_KEYS = frozenset(k for k, d in FACTS.items() if d.kind in ("decimal", "int"))
 
-def merge_years(rows: Iterable[FirmYear]) -> dict[int, dict[str, Decimal | None]]:
-    """Per year and field, the value of the highest-precedence source that gave one."""
-    ranked: dict[int, list[FirmYear]] = {}
+
+def rules_value(key: str, stored: Any) -> Any:
+    """A stored observation's value as the rules read it (typed; numbers as Decimal)."""
+    value = typed_value(key, stored)
+    if value is not None and key in NUMBER_KEYS:
+        return Decimal(str(value))
+    return value
+
+
+def merge_years(
+    rows: Iterable[Any], fields: Iterable[str] = tuple(YEAR_FIELD_INFO)
+) -> dict[int, dict[str, Decimal | None]]:
+    """Per year and field (every contract field, or `fields`), the value of the highest-precedence source
+    that gave one."""
+    names = list(fields)
+    ranked: dict[int, list[Any]] = {}
     for row in rows:
         ranked.setdefault(row.year, []).append(row)
     years: dict[int, dict[str, Decimal | None]] = {}
     for year, group in ranked.items():
         group.sort(key=lambda r: SOURCE_RANK[Source(r.source)], reverse=True)
         merged: dict[str, Decimal | None] = {}
-        for name in YEAR_FIELD_INFO:
+        for name in names:
             value = next((getattr(r, name) for r in group if getattr(r, name) is not None), None)
             merged[name] = None if value is None else Decimal(value)
         years[year] = merged
@@ -44,22 +59,8 @@ def facts_for_firm(session: Session, firm: Firm, as_of: date) -> Facts:
         select(FactObservation).where(FactObservation.firm_id == firm.id, FactObservation.valid_from <= as_of)
     ).all()
     scalars: dict[str, Any] = {
-        key: typed_value(key, eff.value) for key, eff in effective_facts(observations, as_of).items()
+        key: rules_value(key, eff.value) for key, eff in effective_facts(observations, as_of).items()
     }
-    for key in (
-        "valuation_usd_bn",
-        "market.domestic_share_pct",
-        "market.domestic_rank",
-        "market.global_rank",
-    ):
-        if scalars.get(key) is not None:
-            scalars[key] = Decimal(str(scalars[key]))
-    for key in ("ip.class1", "ip.class1_self_developed", "ip.class1_high_value", "ip.class2"):
-        if scalars.get(key) is not None:
-            scalars[key] = Decimal(scalars[key])
-    for key in ("scores.hnte_innovation", "scores.srdi_platform", "scores.srdi_2022"):
-        if scalars.get(key) is not None:
-            scalars[key] = Decimal(str(scalars[key]))
     scalars["founded_on"] = firm.founded_on
     recognitions = session.scalars(
         select(Recognition).where(Recognition.firm_id == firm.id, Recognition.issued_on <= as_of)
