@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from app.firms.models import Firm, Membership
 from app.indicators.facts import FACTS, effective_facts, effective_year
 from app.indicators.models import Award, FactObservation, FirmYear, Incident, Source
-from app.policies.rules import Needs
+from app.policies.rules import CompiledPolicy, Needs, PolicyDecision, evaluate_policy
 from app.recognitions.models import Recognition
 from app.rules.facts import YEAR_FIELD_INFO, AwardFact, Facts, IncidentFact, RecognitionFact
 from app.rules.firm_facts import merge_years, rules_value
+from app.rules.service import param_table
 
 CHUNK = 2000
 
@@ -218,3 +219,47 @@ def firms_in_scope_sql(
         )
         stmt = stmt.where(Firm.id.in_(member))
     return stmt
+
+
+def decisions_in_scope(
+    session: Session,
+    cp: CompiledPolicy,
+    *,
+    as_of: date,
+    period_start: date,
+    park_scope: Sequence[str] | None,
+) -> list[tuple[int, FirmInputs, PolicyDecision]]:
+    """The policy's decision for every firm it could reach on `as_of` (its districts and parks, within
+    `park_scope`; with a trigger, only firms holding a recognition that could be the event), with the inputs
+    read for it. Shared by grant runs, the what-if and 申报 pushes."""
+    stmt = firms_in_scope_sql(districts=cp.districts, parks=cp.parks, as_of=as_of, park_scope=park_scope)
+    if cp.trigger is not None:
+        stmt = stmt.where(
+            Firm.id.in_(
+                select(Recognition.firm_id).where(
+                    Recognition.tier.in_(cp.trigger.tiers),
+                    Recognition.kind.in_(cp.trigger.kinds),
+                    Recognition.issued_on <= as_of,
+                    (Recognition.kind == "moved_in") | (Recognition.issued_on >= period_start),
+                )
+            )
+        )
+    firm_ids = list(session.scalars(stmt))
+    inputs = load_inputs(session, firm_ids, as_of, cp.needs)
+    params = param_table(session)
+    out: list[tuple[int, FirmInputs, PolicyDecision]] = []
+    for firm_id in firm_ids:
+        fi = inputs.get(firm_id)
+        if fi is None:
+            continue
+        decision = evaluate_policy(
+            cp,
+            fi.facts,
+            as_of,
+            params,
+            period_start=period_start,
+            joined_on=fi.joined_on,
+            recognition_ids=fi.recognition_ids,
+        )
+        out.append((firm_id, fi, decision))
+    return out

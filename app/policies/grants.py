@@ -26,7 +26,7 @@ from app.errors import Conflict, NotFound, NotPermitted, RuleViolation
 from app.firms.models import Firm
 from app.firms.repository import scoped
 from app.policies import catalogue
-from app.policies.facts import firms_in_scope_sql, load_inputs
+from app.policies.facts import decisions_in_scope
 from app.policies.models import (
     Decision,
     DeliveryMode,
@@ -37,9 +37,7 @@ from app.policies.models import (
     Policy,
     RiskLevel,
 )
-from app.policies.rules import CompiledPolicy, evaluate_policy, period_bounds
-from app.recognitions.models import Recognition
-from app.rules.service import param_table
+from app.policies.rules import CompiledPolicy, period_bounds
 
 PERIOD_RE = re.compile(r"^(20\d{2})(?:-([1-9]|1[0-2]))?$")
 WARN_LEVELS = (Decimal("0.9"), Decimal("0.7"))
@@ -104,21 +102,7 @@ def match_firms(
     year, start, end = period_bounds(period)
     as_of = min(today, end, policy.effective_to or end)
     window_start = max(start, policy.effective_from)
-    ids_stmt = firms_in_scope_sql(districts=cp.districts, parks=cp.parks, as_of=as_of, park_scope=park_scope)
-    if cp.trigger is not None:
-        # Only firms with a recognition that could be a trigger event: the rest cannot match.
-        ids_stmt = ids_stmt.where(
-            Firm.id.in_(
-                select(Recognition.firm_id).where(
-                    Recognition.tier.in_(cp.trigger.tiers),
-                    Recognition.kind.in_(cp.trigger.kinds),
-                    Recognition.issued_on <= as_of,
-                    (Recognition.kind == "moved_in") | (Recognition.issued_on >= window_start),
-                )
-            )
-        )
-    firm_ids = list(session.scalars(ids_stmt))
-    inputs = load_inputs(session, firm_ids, as_of, cp.needs)
+    decided = decisions_in_scope(session, cp, as_of=as_of, period_start=window_start, park_scope=park_scope)
 
     granted: dict[int, set[str]] = defaultdict(set)
     granted_amount: dict[int, Decimal] = defaultdict(Decimal)
@@ -141,22 +125,9 @@ def match_firms(
         ):
             excluded[firm_id].add(key)
 
-    params = param_table(session)
     skips: Counter[str] = Counter()
     out: list[Match] = []
-    for firm_id in firm_ids:
-        fi = inputs.get(firm_id)
-        if fi is None:
-            continue
-        decision = evaluate_policy(
-            cp,
-            fi.facts,
-            as_of,
-            params,
-            period_start=window_start,
-            joined_on=fi.joined_on,
-            recognition_ids=fi.recognition_ids,
-        )
+    for firm_id, fi, decision in decided:
         if decision.status != "eligible":
             skips[decision.status if decision.status in SKIP_LABELS else "ineligible"] += 1
             continue
@@ -331,7 +302,7 @@ def decide(
     policy = session.get(Policy, run.policy_id)
     assert policy is not None
     year, _, _ = period_bounds(run.period)
-    visible = {c.firm_id: [] for c, _ in candidates(session, principal, run)}  # type: dict[int, list[GrantCandidate]]
+    visible: dict[int, list[GrantCandidate]] = defaultdict(list)
     for c, _ in candidates(session, principal, run):
         visible[c.firm_id].append(c)
     budget = budget_state(session, policy, year)

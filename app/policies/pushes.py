@@ -16,10 +16,8 @@ from app.errors import NotFound, NotPermitted, RuleViolation
 from app.firms.models import Firm
 from app.firms.repository import scoped
 from app.policies import catalogue
-from app.policies.facts import firms_in_scope_sql, load_inputs
+from app.policies.facts import decisions_in_scope
 from app.policies.models import DeliveryMode, Policy, PolicyPush, PushStatus
-from app.policies.rules import evaluate_policy
-from app.rules.service import param_table
 
 MATCHING = ("eligible", "needs_review", "insufficient_data")
 STATUS_LABELS = {"eligible": "符合条件", "needs_review": "需人工审核", "insufficient_data": "资料待补充"}
@@ -34,22 +32,15 @@ class PushMatch:
 
 def matches(session: Session, principal: Principal, policy: Policy, today: date) -> list[PushMatch]:
     """Firms in the principal's parks that the item applies to and that do not fail it, with their gaps."""
-    cp = catalogue.compiled(policy)
     park_scope = sorted(principal.park_codes) if principal.park_codes is not None else None
-    ids = list(
-        session.scalars(
-            firms_in_scope_sql(districts=cp.districts, parks=cp.parks, as_of=today, park_scope=park_scope)
-        )
+    decided = decisions_in_scope(
+        session,
+        catalogue.compiled(policy),
+        as_of=today,
+        period_start=date(today.year, 1, 1),
+        park_scope=park_scope,
     )
-    inputs = load_inputs(session, ids, today, cp.needs)
-    params = param_table(session)
-    found: dict[int, tuple[str, list[str]]] = {}
-    for fid, fi in inputs.items():
-        d = evaluate_policy(
-            cp, fi.facts, today, params, period_start=date(today.year, 1, 1), joined_on=fi.joined_on
-        )
-        if d.status in MATCHING:
-            found[fid] = (d.status, d.gaps)
+    found = {fid: (d.status, d.gaps) for fid, _, d in decided if d.status in MATCHING}
     if not found:
         return []
     firms = session.scalars(
