@@ -630,10 +630,10 @@ def firm_policies(
     day = today()
     facts = facts_for_firm(session, firm, day)
     joined = catalogue.joined_on(session, firm.id, facts.park, day)
-    matches = catalogue.match_facts(
-        catalogue.list_policies(session, active_only=True), facts, day, param_table(session), joined
-    )
-    names = {p.id: p for p in catalogue.list_policies(session)}
+    every = catalogue.list_policies(session)
+    # match_facts keeps only items in force (active, inside their window) on the day.
+    matches = catalogue.match_facts(every, facts, day, param_table(session), joined)
+    names = {p.id: p for p in every}
     granted = [(g, names[g.policy_id]) for g in grants.grants_of_firm(session, firm.id)]
     pushed = [(p, names[p.policy_id]) for p in pushes.pushes_of_firm(session, firm.id)]
     ctx = {
