@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -61,29 +62,83 @@ def _firm_id(obj: Any) -> int | None:
     return getattr(obj, "firm_id", None)
 
 
-def _columns(obj: Any) -> list[str]:
-    return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in SKIP]
+def _mapper(obj_or_model: Any) -> Any:
+    """The mapper of an instance or of a mapped class."""
+    return inspect(obj_or_model) if isinstance(obj_or_model, type) else inspect(obj_or_model).mapper
 
 
-def _personal(obj: Any, key: str) -> bool:
-    return bool(inspect(obj).mapper.column_attrs[key].columns[0].info.get("personal"))
+def _columns(obj_or_model: Any) -> list[str]:
+    return [a.key for a in _mapper(obj_or_model).column_attrs if a.key not in SKIP]
 
 
-def _value(obj: Any, key: str, value: Any) -> str | None:
+def _personal(obj_or_model: Any, key: str) -> bool:
+    return bool(_mapper(obj_or_model).column_attrs[key].columns[0].info.get("personal"))
+
+
+def _value(obj_or_model: Any, key: str, value: Any) -> str | None:
     """The audited text of a value; personal data (PIPL) is kept masked in the trail."""
     text = fmt(value)
-    if text is None or not _personal(obj, key):
+    if text is None or not _personal(obj_or_model, key):
         return text
     return "*" * max(len(text) - 4, 0) + text[-4:]
 
 
-def _summary(obj: Any) -> str:
+def summary_of(model: type[Any], values: Mapping[str, Any]) -> str:
+    """The `create`/`delete` text of a row: its columns but the bookkeeping ones, `key=value` by "; "."""
     parts = []
-    for key in _columns(obj):
-        text = _value(obj, key, getattr(obj, key))
+    for key in _columns(model):
+        text = _value(model, key, values.get(key))
         if text is not None:
             parts.append(f"{key}={text}")
     return "; ".join(parts)
+
+
+def _summary(obj: Any) -> str:
+    return summary_of(type(obj), {key: getattr(obj, key) for key in _columns(obj)})
+
+
+def _common(session: Session, at: datetime) -> dict[str, Any]:
+    """Who, when, through which channel and why: the fields every entry of one flush shares."""
+    from app.audit.actor import current_actor
+
+    actor = current_actor(session)
+    if actor is None:
+        raise MissingActor("a change to a firm's file was flushed without an actor (act_as)")
+    return {
+        "at": at,
+        "actor_kind": actor.kind.value,
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "channel": actor.channel.value,
+        "channel_ref": actor.channel_ref,
+        "reason": session.info.get("reason"),
+    }
+
+
+def write_created(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """The `create` entries of rows inserted without the ORM (bulk writes), exactly as the listener writes
+    them for flushed objects. Each row carries its `id` (and `firm_id` unless it is a firm)."""
+    from app.audit.models import AuditEntry
+
+    if not rows:
+        return
+    common = _common(session, datetime.now(UTC))
+    session.connection().execute(
+        insert(AuditEntry),
+        [
+            {
+                **common,
+                "firm_id": row["id"] if model.__tablename__ == "firms" else row.get("firm_id"),
+                "entity": model.__tablename__,
+                "entity_id": row["id"],
+                "action": "create",
+                "field": None,
+                "old_value": None,
+                "new_value": summary_of(model, row),
+            }
+            for row in rows
+        ],
+    )
 
 
 @event.listens_for(Session, "before_flush")
@@ -97,7 +152,6 @@ def _refuse_audit_edits(session: Session, _ctx: UOWTransaction, _instances: Any)
 
 @event.listens_for(Session, "after_flush")
 def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
-    from app.audit.actor import current_actor
     from app.audit.models import AuditEntry
 
     rows: list[dict[str, Any]] = []
@@ -134,16 +188,5 @@ def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
             rows.append(row(obj, "delete", None, _summary(obj), None))
     if not rows:
         return
-    actor = current_actor(session)
-    if actor is None:
-        raise MissingActor("a change to a firm's file was flushed without an actor (act_as)")
-    common = {
-        "at": now,
-        "actor_kind": actor.kind.value,
-        "actor_id": actor.user_id,
-        "actor_label": actor.label,
-        "channel": actor.channel.value,
-        "channel_ref": actor.channel_ref,
-        "reason": session.info.get("reason"),
-    }
+    common = _common(session, now)
     session.connection().execute(insert(AuditEntry), [{**common, **r} for r in rows])

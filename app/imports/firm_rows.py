@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import insert, select
 
 from app.audit import listener as audit_listener
-from app.audit.actor import current_actor
-from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.db import utcnow
 from app.errors import RuleViolation
@@ -234,38 +232,5 @@ def _create(run: Run, rows: list[dict[str, Any]]) -> None:
         for firm_id, new_id in connection.execute(stmt, children):
             by_firm[firm_id]["id"] = new_id
         made.append((model, children))
-    _audit_created(run.session, made)
-
-
-def _audit_created(session: Any, made: list[tuple[type[Any], list[dict[str, Any]]]]) -> None:
-    """The `create` rows app.audit.listener writes for a flushed object (its columns but the bookkeeping
-    ones, `key=value` joined by "; "), for rows inserted here. None of these columns is personal data."""
-    actor = current_actor(session)
-    assert actor is not None
-    common = {
-        "at": utcnow(),
-        "actor_kind": actor.kind.value,
-        "actor_id": actor.user_id,
-        "actor_label": actor.label,
-        "channel": actor.channel.value,
-        "channel_ref": actor.channel_ref,
-        "reason": session.info.get("reason"),
-        "action": "create",
-        "field": None,
-        "old_value": None,
-    }
-    entries = []
     for model, rows in made:
-        keys = [a.key for a in inspect(model).column_attrs if a.key not in audit_listener.SKIP]
-        for row in rows:
-            summary = "; ".join(f"{k}={audit_listener.fmt(row[k])}" for k in keys if row.get(k) is not None)
-            entries.append(
-                {
-                    **common,
-                    "firm_id": row["firm_id"],
-                    "entity": model.__tablename__,
-                    "entity_id": row["id"],
-                    "new_value": summary,
-                }
-            )
-    session.connection().execute(insert(AuditEntry), entries)
+        audit_listener.write_created(run.session, model, rows)

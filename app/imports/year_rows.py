@@ -13,7 +13,7 @@ from app.imports import values
 from app.imports.context import RowErrors, Run
 from app.imports.firm_rows import read_uscc
 from app.indicators.models import YEAR_FIELDS, FirmYear
-from app.indicators.service import _COHERENCE
+from app.indicators.service import incoherent
 
 INT_FIELDS = {name for name, _, is_amount in YEAR_FIELDS if not is_amount}
 AMOUNT_FIELDS = {name for name, _, is_amount in YEAR_FIELDS if is_amount}
@@ -105,9 +105,8 @@ def process(run: Run, chunk: list[tuple[int, list[Any]]]) -> None:
             continue
         row = existing.get((firm_id, year))
         merged = {n: getattr(row, n) if row else None for n in INT_FIELDS | AMOUNT_FIELDS} | found
-        for part, whole, message in _COHERENCE:
-            if merged[part] is not None and merged[whole] is not None and merged[part] > merged[whole]:
-                errors.add(part if part in found else whole, message)
+        for part, whole, message in incoherent(merged):
+            errors.add(part if part in found else whole, message)
         if errors:
             errors.reject()
             continue

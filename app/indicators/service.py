@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,13 +30,23 @@ _COHERENCE: list[tuple[str, str, str]] = [
 ]
 
 
+def incoherent(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The (part, whole, message) of every part that exceeds its whole among one year's known values."""
+    out = []
+    for part, whole, message in _COHERENCE:
+        a, b = values.get(part), values.get(whole)
+        if a is not None and b is not None and a > b:
+            out.append((part, whole, message))
+    return out
+
+
 def _check_year(year: int, data: YearIn, today: date) -> None:
     if year < 1990 or year > today.year:
         raise RuleViolation(f"年度应在 1990 至 {today.year} 之间", field="year")
-    for part, whole, message in _COHERENCE:
-        a, b = getattr(data, part), getattr(data, whole)
-        if a is not None and b is not None and a > b:
-            raise RuleViolation(message, field=part)
+    problems = incoherent(data.model_dump())
+    if problems:
+        part, _whole, message = problems[0]
+        raise RuleViolation(message, field=part)
     if data.source == Source.department and not data.source_department:
         raise RuleViolation("部门数据须注明来源部门", field="source_department")
 
