@@ -12,6 +12,7 @@ from app.audit.models import Channel
 from app.auth import service
 from app.auth.models import Role, User
 from app.auth.principal import Principal
+from app.auth.repository import TokenHolder
 from app.db import SessionDep
 from app.errors import NotAuthenticated, NotPermitted
 from app.web.csrf import SESSION_COOKIE  # noqa: E402
@@ -29,17 +30,24 @@ def channel_for(request: Request) -> Channel:
     return Channel.api if request.url.path.startswith("/api/") else Channel.web
 
 
-def principal_for(user: User, channel: Channel) -> Principal:
-    parks = None if user.role in (Role.admin, Role.leader) else frozenset(p.park_code for p in user.parks)
+def principal_for(user: User | TokenHolder, channel: Channel) -> Principal:
+    """The principal of a loaded account, or of the holder of a token (repository.holder_by_token)."""
+    if user.role in (Role.admin, Role.leader):
+        parks = None
+    elif isinstance(user, TokenHolder):
+        parks = user.park_codes
+    else:
+        parks = frozenset(p.park_code for p in user.parks)
     label = f"{user.display_name}（{user.username}）"
+    user_id = user.user_id if isinstance(user, TokenHolder) else user.id
     return Principal(
-        user_id=user.id,
+        user_id=user_id,
         username=user.username,
         display_name=user.display_name,
         role=Role(user.role),
         park_codes=parks,
         firm_id=user.firm_id,
-        actor=Actor(kind=ActorKind.user, label=label, user_id=user.id, channel=channel),
+        actor=Actor(kind=ActorKind.user, label=label, user_id=user_id, channel=channel),
     )
 
 
@@ -51,16 +59,16 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    found = service.resolve_token(session, token)
-    if found is None:
+    holder = service.resolve_token(session, token)
+    if holder is None:
         return None
-    principal = principal_for(found[0], channel_for(request))
+    principal = principal_for(holder, channel_for(request))
     request.state.principal = principal
     act_as(session, principal.actor)
     return principal
 
 
-def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+async def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
     if principal is None:
         raise NotAuthenticated()
     return principal
@@ -70,14 +78,14 @@ OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def staff_principal(principal: CurrentPrincipal) -> Principal:
+async def staff_principal(principal: CurrentPrincipal) -> Principal:
     """Officers, leaders and admins: the back office."""
     if not principal.is_staff:
         raise NotPermitted()
     return principal
 
 
-def admin_principal(principal: CurrentPrincipal) -> Principal:
+async def admin_principal(principal: CurrentPrincipal) -> Principal:
     if principal.role is not Role.admin:
         raise NotPermitted()
     return principal

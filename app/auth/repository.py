@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -16,14 +17,41 @@ def user_by_username(session: Session, username: str) -> User | None:
     ).first()
 
 
-def user_by_token(session: Session, digest: str, now: datetime) -> tuple[User, AuthToken] | None:
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a live token belongs to: what a request needs to know about its caller."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+    firm_id: int | None
+    park_codes: frozenset[str]
+
+
+def holder_by_token(session: Session, digest: str, now: datetime) -> TokenHolder | None:
+    """The active user holding this unexpired token, with their parks, in one statement (every request)."""
+    parks = (
+        select(func.aggregate_strings(UserPark.park_code, ","))
+        .where(UserPark.user_id == User.id)
+        .scalar_subquery()
+    )
     row = session.execute(
-        select(User, AuthToken)
+        select(User.id, User.username, User.display_name, User.role, User.firm_id, parks)
         .join(AuthToken, AuthToken.user_id == User.id)
         .where(AuthToken.token_hash == digest, AuthToken.expires_at > now, User.is_active.is_(True))
-        .options(selectinload(User.parks))
     ).first()
-    return (row[0], row[1]) if row else None
+    if row is None:
+        return None
+    user_id, username, display_name, role, firm_id, codes = row
+    return TokenHolder(
+        user_id=user_id,
+        username=username,
+        display_name=display_name,
+        role=Role(role),
+        firm_id=firm_id,
+        park_codes=frozenset(codes.split(",")) if codes else frozenset(),
+    )
 
 
 def failures_since(
