@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from app.firms import repository
 from app.reference.models import Area, Carrier, CarrierKind, District, Industry, Park
@@ -66,9 +66,15 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _after_transaction_end(session: Session, _transaction: Any) -> None:
-    # Committed or rolled back, what was read while the rows were written may no longer hold.
-    if session.info.pop("ladder_references_written", False):
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # Committed or rolled back (a savepoint, or the whole transaction; not the flush's own inner one), what
+    # was read while the rows were written may no longer hold.
+    if not session.info.get("ladder_references_written"):
+        return
+    if transaction.nested:
+        invalidate()
+    elif transaction.parent is None:
+        session.info.pop("ladder_references_written", None)
         invalidate()
 
 
