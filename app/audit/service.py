@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import CHANNEL_LABELS, AuditEntry, Channel, PersonalDataAccess
 from app.auth.models import User
 from app.db import Base
 from app.indicators.facts import FACT_DEFS, FACTS
-from app.reference.models import Area, Carrier, District, Industry, Park
 
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}
 
@@ -22,7 +23,13 @@ Choices = dict[tuple[str, str], dict[str, str]]
 
 
 def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str], Choices]:
-    """Chinese names of audited tables, of their fields, and of coded values (from the column info)."""
+    """Chinese names of audited tables, of their fields, and of coded values (from the column info); built
+    once per set of mapped classes (they only change when models are imported)."""
+    return _labels_of(len(Base.registry.mappers))
+
+
+@functools.cache
+def _labels_of(_mappers: int) -> tuple[dict[str, str], dict[tuple[str, str], str], Choices]:
     entities: dict[str, str] = {}
     fields: dict[tuple[str, str], str] = {}
     choices: Choices = {}
@@ -55,15 +62,11 @@ USER_FIELDS = {"officer_id", "assignee_id", "verified_by_id", "uploaded_by_id"}
 class _Values:
     """Turns stored codes into what officers read: 高新技术企业, not hnte; 静安园, not jingan."""
 
-    def __init__(self, session: Session, entries: list[AuditEntry], choices: Choices) -> None:
+    def __init__(
+        self, session: Session, entries: list[Any], choices: Choices, names: dict[str, dict[str, str]]
+    ) -> None:
         self.choices = choices
-        self.refs = {
-            "park": dict(session.execute(select(Park.code, Park.name)).tuples().all()),
-            "area": dict(session.execute(select(Area.code, Area.name)).tuples().all()),
-            "carrier": dict(session.execute(select(Carrier.code, Carrier.name)).tuples().all()),
-            "industry": dict(session.execute(select(Industry.code, Industry.name)).tuples().all()),
-            "district": dict(session.execute(select(District.code, District.name)).tuples().all()),
-        }
+        self.refs = names
         ids = {
             int(v)
             for e in entries
@@ -78,8 +81,8 @@ class _Values:
                 r"(?:officer_id|assignee_id)=(\d+)", (e.new_value or "") + (e.old_value or "")
             )
         }
-        self.users = (
-            dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples().all())
+        self.users: dict[int, str] = (
+            {uid: name for uid, name in session.connection().execute(_USER_NAMES, {"ids": sorted(ids)})}
             if ids
             else {}
         )
@@ -129,20 +132,53 @@ def _summary_labelled(
     return "；".join(parts)
 
 
+_HISTORY = (
+    select(
+        AuditEntry.at,
+        AuditEntry.actor_label,
+        AuditEntry.channel,
+        AuditEntry.channel_ref,
+        AuditEntry.entity,
+        AuditEntry.entity_id,
+        AuditEntry.action,
+        AuditEntry.field,
+        AuditEntry.old_value,
+        AuditEntry.new_value,
+        AuditEntry.reason,
+    )
+    .where(AuditEntry.firm_id == bindparam("firm_id"))
+    .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_COUNT = select(func.count()).where(AuditEntry.firm_id == bindparam("firm_id"))
+_USER_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 def firm_history(
-    session: Session, firm_id: int, *, limit: int = 200, offset: int = 0
+    session: Session,
+    firm_id: int,
+    *,
+    limit: int = 200,
+    offset: int = 0,
+    names: dict[str, dict[str, str]] | None = None,
 ) -> tuple[list[HistoryLine], int]:
-    """Newest first. Field names and entities are shown with their Chinese labels."""
+    """Newest first. Field names and entities are shown with their Chinese labels; reference codes with the
+    names in `names` (`app.firms.references`, read here when not given). The entries are read as plain rows
+    (Core); the total is counted only when the page read does not tell it."""
     entities, fields, choices = _labels()
-    total = int(session.scalar(select(func.count()).where(AuditEntry.firm_id == firm_id)) or 0)
-    rows = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.firm_id == firm_id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    values = _Values(session, list(rows), choices)
+    if names is None:
+        from app.firms import references  # the firm package builds on this one
+
+        names = references.load(session).names
+    session.flush()
+    conn = session.connection()
+    rows = conn.execute(_HISTORY, {"firm_id": firm_id, "limit": limit, "offset": offset}).all()
+    if len(rows) < limit and (rows or offset == 0):
+        total = offset + len(rows)
+    else:
+        total = int(conn.execute(_COUNT, {"firm_id": firm_id}).scalar() or 0)
+    values = _Values(session, list(rows), choices, names)
     lines = []
     for row in rows:
         channel = CHANNEL_LABELS.get(Channel(row.channel), row.channel)

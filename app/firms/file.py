@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.service import HistoryLine, firm_history
 from app.auth.principal import Principal
-from app.casework.models import Task, TaskStatus
-from app.firms import references, repository
-from app.firms.models import Contact, Firm, Membership
+from app.firms import file_queries, references
+from app.firms.file_queries import (
+    AwardRow,
+    ContactRow,
+    EvidenceRow,
+    FactRow,
+    IncidentRow,
+    MembershipRow,
+    RecognitionRow,
+    TaskRow,
+    YearRow,
+)
+from app.firms.models import Firm
 from app.firms.schemas import (
     ContactOut,
     EffectiveFactOut,
@@ -26,10 +35,15 @@ from app.firms.schemas import (
 )
 from app.firms.service import log_personal_data_access
 from app.indicators import service as indicators_service
-from app.indicators.facts import FACT_DEFS, EffectiveFact, EffectiveYearField, effective_facts, effective_year
-from app.indicators.models import Award, FactObservation, FirmYear, Incident
-from app.recognitions import service as recognitions_service
-from app.recognitions.models import EvidenceFile, Recognition
+from app.indicators.facts import (
+    FACT_DEFS,
+    EffectiveFact,
+    EffectiveYearField,
+    Observation,
+    effective_facts,
+    effective_year,
+)
+from app.recognitions.ledger import is_held
 from app.tiers.codes import ladder_level
 from app.web.formatting import mask_id_number, mask_phone
 
@@ -39,7 +53,7 @@ EXPIRY_WARNING_DAYS = 180
 @dataclass
 class YearView:
     year: int
-    rows: list[FirmYear]
+    rows: list[YearRow]
     effective: dict[str, EffectiveYearField]
 
     @property
@@ -49,31 +63,33 @@ class YearView:
 
 @dataclass
 class RecognitionView:
-    recognition: Recognition
+    recognition: RecognitionRow
     held: bool
     expiring_soon: bool
     expired: bool
-    evidence: list[EvidenceFile]
+    evidence: list[EvidenceRow]
 
 
 @dataclass
 class FirmFile:
+    """The file's rows are the plain rows of `file_queries` (the models' attribute names), not entities."""
+
     firm: Firm
     as_of: date
-    membership: Membership | None
-    memberships: list[Membership]
+    membership: MembershipRow | None
+    memberships: list[MembershipRow]
     former_names: list[str]
     tags: list[str]
-    contacts: list[Contact]
+    contacts: list[ContactRow]
     contacts_masked: bool
     years: list[YearView]
-    facts: list[FactObservation]
+    facts: list[FactRow]
     effective: dict[str, EffectiveFact]
-    incidents: list[Incident]
-    awards: list[Award]
+    incidents: list[IncidentRow]
+    awards: list[AwardRow]
     recognitions: list[RecognitionView]
-    evidence_unlinked: list[EvidenceFile]
-    tasks: list[Task]
+    evidence_unlinked: list[EvidenceRow]
+    tasks: list[TaskRow]
     tiers_held: list[str]
     ladder_level: int
     names: dict[str, dict[str, str]]
@@ -98,73 +114,66 @@ def build(
     """Everything on the file, as of `as_of` (default today). Contacts come masked unless the caller
     asks to reveal them and the role may: that reveal is logged (PIPL)."""
     day = as_of or today
-    children = repository.file_children(session, firm.id)
-    years_by: dict[int, list[FirmYear]] = {}
-    for row in indicators_service.years_of(session, firm.id):
+    rows = file_queries.read(session, firm.id)
+    years_by: dict[int, list[YearRow]] = {}
+    for row in rows.years:
         years_by.setdefault(row.year, []).append(row)
     years = [
-        YearView(year=y, rows=rows, effective=effective_year(rows, indicators_service.YEAR_FIELDS))
-        for y, rows in sorted(years_by.items(), reverse=True)
+        YearView(year=y, rows=yrows, effective=effective_year(yrows, indicators_service.YEAR_FIELDS))
+        for y, yrows in sorted(years_by.items(), reverse=True)
     ]
-    facts = indicators_service.facts_of(session, firm.id)
-    evidence = recognitions_service.evidence_of(session, firm.id)
+    evidence = rows.evidence
+    warn_until = day + timedelta(days=EXPIRY_WARNING_DAYS)
     recs = []
-    for rec in recognitions_service.recognitions_of(session, firm.id):
-        held = rec.held_on(day)
+    for rec in rows.recognitions:
+        held = is_held(rec, day)
         recs.append(
             RecognitionView(
                 recognition=rec,
                 held=held,
-                expiring_soon=held
-                and rec.expires_on is not None
-                and rec.expires_on <= day + timedelta(days=EXPIRY_WARNING_DAYS),
+                expiring_soon=held and rec.expires_on is not None and rec.expires_on <= warn_until,
                 expired=rec.expires_on is not None and rec.expires_on < day,
                 evidence=[e for e in evidence if e.recognition_id == rec.id],
             )
         )
     tiers = sorted({str(r.recognition.tier) for r in recs if r.held})
     reveal = reveal_personal and principal.can_see_personal_data
-    if reveal and children.contacts:
+    if reveal and rows.contacts:
         log_personal_data_access(session, principal, firm.id, "view", "联系人电话、身份证号")
-    tasks = list(
-        session.scalars(
-            select(Task)
-            .where(Task.firm_id == firm.id, Task.status.in_([TaskStatus.open, TaskStatus.in_progress]))
-            .order_by(Task.due_on)
-        )
-    )
-    history, total = firm_history(session, firm.id) if with_history else ([], 0)
-    current_names = [n for n in children.names if n.valid_to is None]
+    names = references.load(session).names
+    history, total = firm_history(session, firm.id, names=names) if with_history else ([], 0)
+    current_names = [n for n in rows.names if n.valid_to is None]
     return FirmFile(
         firm=firm,
         as_of=day,
-        membership=_membership_on(children.memberships, day),
-        memberships=sorted(children.memberships, key=lambda m: m.valid_from, reverse=True),
+        membership=_membership_on(rows.memberships, day),
+        memberships=sorted(rows.memberships, key=lambda m: m.valid_from, reverse=True),
         former_names=[
             n.name
-            for n in children.names
+            for n in rows.names
             if n.valid_to is not None and n.name != firm.name and n not in current_names
         ],
-        tags=[t.tag for t in children.tags if t.valid_to is None],
-        contacts=sorted(children.contacts, key=lambda c: (not c.is_primary, c.id)),
+        tags=rows.tags,
+        contacts=sorted(rows.contacts, key=lambda c: (not c.is_primary, c.id)),
         contacts_masked=not reveal,
         years=years,
-        facts=facts,
-        effective=effective_facts(facts, day),
-        incidents=indicators_service.incidents_of(session, firm.id),
-        awards=indicators_service.awards_of(session, firm.id),
+        facts=rows.facts,
+        # FactRow has every field of an Observation (read-only, where the protocol declares plain attributes).
+        effective=effective_facts(cast("list[Observation]", rows.facts), day),
+        incidents=rows.incidents,
+        awards=rows.awards,
         recognitions=recs,
         evidence_unlinked=[e for e in evidence if e.recognition_id is None],
-        tasks=tasks,
+        tasks=rows.tasks,
         tiers_held=tiers,
         ladder_level=ladder_level(set(tiers)),
-        names=references.load(session).names,
+        names=names,
         history=history,
         history_total=total,
     )
 
 
-def _membership_on(memberships: list[Membership], day: date) -> Membership | None:
+def _membership_on(memberships: list[MembershipRow], day: date) -> MembershipRow | None:
     """Where the firm sat on `day` (repository.membership_on, on the rows already read)."""
     return next(
         (m for m in memberships if m.valid_from <= day and (m.valid_to is None or m.valid_to >= day)),
