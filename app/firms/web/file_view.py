@@ -3,6 +3,7 @@ responses after a change to one of its sections."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -10,11 +11,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.auth import repository as auth_repository
 from app.auth.principal import Principal
 from app.config import settings
 from app.firms import file as firm_file
-from app.firms import repository
+from app.firms import file_queries, repository
 from app.firms.models import Firm
 from app.firms.web.common import LABELS, SOURCE_OPTIONS, by_ladder, opts
 from app.firms.web.forms import FormStates
@@ -85,7 +85,37 @@ def _ledger(built: firm_file.FirmFile, on: date | None, on_text: str, on_error: 
     }
 
 
-def _year_table(built: firm_file.FirmFile) -> list[dict[str, Any]]:
+# Where a value came from, as its badge shows it: 企业填报 grey, 部门数据 blue, 专员核实 green.
+SOURCE_BADGE_KINDS = {"officer_verified": "ok", "department": "info"}
+
+
+def _source_badge(source: str | None) -> tuple[str, str] | None:
+    if not source:
+        return None
+    return SOURCE_BADGE_KINDS.get(source, "muted"), LABELS["source"].get(source, source)
+
+
+# The table cells and fact lines are slotted classes, not dicts: the templates read a few fields of each of
+# some hundred cells, and Jinja reads an attribute of a dict only after failing to find it as an attribute.
+@dataclass(slots=True)
+class YearCell:
+    year: int
+    text: str
+    source: str | None
+    badge: tuple[str, str] | None
+    conflict: bool
+    items: list[tuple[str, str, str]]
+    title: str
+
+
+@dataclass(slots=True)
+class YearTableRow:
+    name: str
+    label: str
+    cells: list[YearCell]
+
+
+def _year_table(built: firm_file.FirmFile) -> list[YearTableRow]:
     table = []
     for name, label, is_amount in YEAR_FIELDS:
         cells = []
@@ -96,17 +126,19 @@ def _year_table(built: firm_file.FirmFile) -> list[dict[str, Any]]:
                 (LABELS["source"][str(s)], _fmt_year_value(v, is_amount), "")
                 for s, v in eff.values_by_source.items()
             ]
+            source = str(eff.source) if eff.source else None
             cells.append(
-                {
-                    "year": yv.year,
-                    "text": text,
-                    "source": str(eff.source) if eff.source else None,
-                    "conflict": eff.conflict,
-                    "items": items,
-                    "title": "；".join(f"{a}：{b}" for a, b, _ in items),
-                }
+                YearCell(
+                    year=yv.year,
+                    text=text,
+                    source=source,
+                    badge=_source_badge(source),
+                    conflict=eff.conflict,
+                    items=items,
+                    title="；".join(f"{a}：{b}" for a, b, _ in items),
+                )
             )
-        table.append({"name": name, "label": label + ("（万元）" if is_amount else ""), "cells": cells})
+        table.append(YearTableRow(name=name, label=label + ("（万元）" if is_amount else ""), cells=cells))
     return table
 
 
@@ -116,30 +148,50 @@ def _fmt_year_value(value: Any, is_amount: bool) -> str:
     return fmt_amount(value) if is_amount else str(value)
 
 
-def _fact_rows(built: firm_file.FirmFile) -> list[dict[str, Any]]:
+@dataclass(slots=True)
+class FactLine:
+    key: str
+    label: str
+    known: bool
+    value: str
+    source: str | None
+    badge: tuple[str, str] | None
+    valid_from: date | None
+    department: str | None
+    conflict: bool
+    items: list[tuple[str, str, str]]
+    title: str
+    count: int
+
+
+def _fact_rows(built: firm_file.FirmFile) -> list[FactLine]:
     out = []
     for row in firm_file.fact_rows(built):
         defn, eff = row["defn"], row["effective"]
+        source = str(eff.chosen.source) if eff else None
+        items = [
+            (
+                LABELS["source"][str(o.source)],
+                display_value(defn.key, o.value),
+                f"自 {o.valid_from.isoformat()}",
+            )
+            for o in (eff.candidates if eff else [])
+        ]
         out.append(
-            {
-                "key": defn.key,
-                "label": defn.label,
-                "known": eff is not None,
-                "value": display_value(defn.key, eff.value) if eff else "未知",
-                "source": str(eff.chosen.source) if eff else None,
-                "valid_from": eff.chosen.valid_from if eff else None,
-                "department": eff.chosen.source_department if eff else None,
-                "conflict": bool(eff and eff.conflict),
-                "items": [
-                    (
-                        LABELS["source"][str(o.source)],
-                        display_value(defn.key, o.value),
-                        f"自 {o.valid_from.isoformat()}",
-                    )
-                    for o in (eff.candidates if eff else [])
-                ],
-                "count": len(row["observations"]),
-            }
+            FactLine(
+                key=defn.key,
+                label=defn.label,
+                known=eff is not None,
+                value=display_value(defn.key, eff.value) if eff else "未知",
+                source=source,
+                badge=_source_badge(source),
+                valid_from=eff.chosen.valid_from if eff else None,
+                department=eff.chosen.source_department if eff else None,
+                conflict=bool(eff and eff.conflict),
+                items=items,
+                title="；".join("：".join(item) for item in items),
+                count=len(row["observations"]),
+            )
         )
     return out
 
@@ -176,7 +228,7 @@ def file_context(
         session, principal, firm, today=day, as_of=as_of, reveal_personal=reveal, with_history=with_history
     )
     names = built.names
-    people = auth_repository.users_by_ids(
+    people = file_queries.user_names(
         session, {i for i in [built.firm.officer_id, *(t.assignee_id for t in built.tasks)] if i}
     )
     recognitions = []
@@ -205,8 +257,8 @@ def file_context(
         "district_name": names["district"].get(
             built.firm.district_code or "", built.firm.district_code or ""
         ),
-        "officer_name": people[built.firm.officer_id].display_name if built.firm.officer_id in people else "",
-        "people": {k: v.display_name for k, v in people.items()},
+        "officer_name": people.get(built.firm.officer_id, "") if built.firm.officer_id else "",
+        "people": people,
         "tiers": [(t, LABELS["tier"].get(t, t)) for t in by_ladder(built.tiers_held)],
         "ladder_label": LADDER_LEVEL_LABELS.get(built.ladder_level, ""),
         "year_columns": [y.year for y in built.years],
