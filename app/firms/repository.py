@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, true, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import Role, User, UserPark
@@ -61,43 +78,114 @@ SORTS = {
 }
 
 
+@dataclass(slots=True)
+class ListFirm:
+    """The columns of a firm that the list, the API list and the exports show (not an ORM entity: loading
+    25-500 entities with every column was a third of a list page's CPU)."""
+
+    id: int
+    name: str
+    uscc: str
+    founded_on: date | None
+    status: str
+    updated_at: datetime
+    version: int
+    officer_id: int | None
+
+
+@dataclass(slots=True)
+class ListPlacement:
+    """Where a firm sits now (its current membership)."""
+
+    park_code: str
+    area_code: str | None
+    industry_code: str | None
+
+
+@dataclass(slots=True)
+class ListOfficer:
+    display_name: str
+
+
 @dataclass
 class FirmRow:
-    firm: Firm
-    membership: Membership | None
+    firm: ListFirm
+    membership: ListPlacement | None
     tiers_held: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    officer: User | None = None
+    officer: ListOfficer | None = None
 
 
-def _filtered(principal: Principal, filters: FirmFilters, today: date) -> Select[Any]:
+def _scope_shape(principal: Principal) -> tuple[str, dict[str, Any]]:
+    """`scoped()` for the list's statements, which are built once per shape and reused with parameters: the
+    kind of limit (firm: the firm user's own firm, parks: an officer's parks, all) and its parameter."""
+    if principal.role is Role.firm:
+        return "firm", {"scope_firm": principal.firm_id or -1}
+    if principal.park_codes is None:
+        return "all", {}
+    return "parks", {"scope_parks": sorted(principal.park_codes)}
+
+
+_SCOPE_CLAUSES: dict[str, Any] = {
+    "firm": Firm.id == bindparam("scope_firm"),
+    "parks": Firm.park_code.in_(bindparam("scope_parks", expanding=True)),
+    "all": None,
+}
+
+# The filters of FirmFilters, in the order the WHERE clause takes them.
+_FILTERS = ("q", "park", "area", "industry", "tier", "tag", "status", "officer")
+
+
+def _filter_params(filters: FirmFilters, today: date) -> dict[str, Any]:
+    """The parameters of the filters set (the statement's shape is which of them are)."""
+    params: dict[str, Any] = {}
+    for name in _FILTERS:
+        value = getattr(filters, name)
+        if value:
+            params[name] = value
+    if "q" in params:
+        # What `contains(..., autoescape=True)` binds: the needle with "/" escaping / % _.
+        needle = params["q"].strip().lower()
+        params["q"] = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    if "tier" in params:
+        params["today"] = today
+    return params
+
+
+def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
+    """The ids of the firms in scope that pass the filters named in `used`, with bind parameters."""
     stmt = select(Firm.id)
-    stmt = scoped(stmt, principal)
-    if filters.q:
-        needle = filters.q.strip().lower()
-        stmt = stmt.where(Firm.search_text.contains(needle, autoescape=True))
-    if filters.park:
-        stmt = stmt.where(Firm.park_code == filters.park)
-    if filters.area:
-        stmt = stmt.where(Firm.area_code == filters.area)
-    if filters.industry:
+    if _SCOPE_CLAUSES[scope] is not None:
+        stmt = stmt.where(_SCOPE_CLAUSES[scope])
+    if "q" in used:
+        stmt = stmt.where(Firm.search_text.contains(bindparam("q", type_=Text()), escape="/"))
+    if "park" in used:
+        stmt = stmt.where(Firm.park_code == bindparam("park"))
+    if "area" in used:
+        stmt = stmt.where(Firm.area_code == bindparam("area"))
+    if "industry" in used:
         # An industry group matches its sub-industries too.
-        sub = select(Industry.code).where(
-            or_(Industry.code == filters.industry, Industry.parent_code == filters.industry)
-        )
+        industry = bindparam("industry", type_=String())
+        sub = select(Industry.code).where(or_(Industry.code == industry, Industry.parent_code == industry))
         stmt = stmt.where(Firm.industry_code.in_(sub))
-    if filters.tier:
+    if "tier" in used:
         stmt = stmt.where(
-            exists().where(Recognition.firm_id == Firm.id, Recognition.tier == filters.tier, held_on(today))
+            exists().where(
+                Recognition.firm_id == Firm.id,
+                Recognition.tier == bindparam("tier"),
+                held_on(bindparam("today", type_=Date())),
+            )
         )
-    if filters.tag:
+    if "tag" in used:
         stmt = stmt.where(
-            exists().where(FirmTag.firm_id == Firm.id, FirmTag.tag == filters.tag, FirmTag.valid_to.is_(None))
+            exists().where(
+                FirmTag.firm_id == Firm.id, FirmTag.tag == bindparam("tag"), FirmTag.valid_to.is_(None)
+            )
         )
-    if filters.status:
-        stmt = stmt.where(Firm.status == filters.status)
-    if filters.officer:
-        stmt = stmt.where(Firm.officer_id == filters.officer)
+    if "status" in used:
+        stmt = stmt.where(Firm.status == bindparam("status"))
+    if "officer" in used:
+        stmt = stmt.where(Firm.officer_id == bindparam("officer"))
     return stmt
 
 
@@ -106,58 +194,183 @@ SPARSE = 500
 DENSE_WITHIN = 0.2
 
 
-def _scan_page(
-    session: Session, ids: Select[Any], column: Any, descending: bool, limit: int, offset: int
-) -> tuple[list[int], int]:
-    """The page and the total from one pass over the matches: they are gathered once (with their sort key),
-    then counted and the page taken from them (a top-N sort). For a search this replaces a count and a walk
-    of the sort index, each testing the pattern on thousands of firms."""
-    matches = ids.add_columns(column.label("sort_key")).cte("matches").prefix_with("MATERIALIZED")
-    key = matches.c.sort_key.desc() if descending else matches.c.sort_key.asc()
-    counted = select(func.count().label("total")).select_from(matches).subquery("counted")
-    page = (
-        select(matches.c.id, matches.c.sort_key)
-        .order_by(key, matches.c.id.asc())
-        .limit(limit)
-        .offset(offset)
-        .subquery("page")
-    )
-    # An outer join, so that a page past the end still brings the total (one row, no id).
+def _ordered(column: Any, descending: bool) -> tuple[Any, Any]:
+    return (column.desc() if descending else column.asc(), Firm.id.asc())
+
+
+def _total_and_page(counted: Any, page: Any, descending: bool) -> Select[Any]:
+    """The total beside the page's ids: an outer join, so that a page past the end still brings the total (one
+    row, no id)."""
     outer_key = page.c.sort_key.desc() if descending else page.c.sort_key.asc()
-    rows = session.execute(
+    return (
         select(counted.c.total, page.c.id)
         .select_from(counted.outerjoin(page, true()))
         .order_by(outer_key, page.c.id.asc())
-    ).all()
-    total = int(rows[0].total) if rows else 0
-    return [r.id for r in rows if r.id is not None], total
+    )
 
 
-def _dense(session: Session, probed: list[int]) -> bool:
-    """Whether the probe found its matches early in the table: a scan reads firms in about the order of their
-    ids, so matches that all came from the lowest ids are dense, and the sort index, walked until a page is
-    full, finds a page sooner than one more pass sorting every match (at 100k, a search for 科技, which 73 %
-    of names hold: 45 ms against 70-85 ms)."""
-    top = session.scalar(select(func.max(Firm.id))) or 0
-    return max(probed) <= DENSE_WITHIN * top
+LIMIT = bindparam("limit", type_=Integer())
+OFFSET = bindparam("offset", type_=Integer())
 
 
-def _walk_page(
-    session: Session, ids: Select[Any], column: Any, descending: bool, limit: int, offset: int, total: int
-) -> list[int]:
-    """The page from the sort index. Past the middle, walk it from the other end (the exact reverse order:
-    every key flips, and each engine puts NULLs at opposite ends for ASC and DESC), so no page costs more
-    than half the list."""
-    if offset >= total:
-        return []
-    forward = (column.desc() if descending else column.asc(), Firm.id.asc())
-    if offset + limit <= total - offset:
-        return list(session.scalars(ids.order_by(*forward).limit(limit).offset(offset)))
+@dataclass(frozen=True)
+class _Statements:
+    """The statements that find one page of a list shape (scope, filters set, sort), built once: building a
+    statement with subqueries costs more CPU than running it. Their parameters: the scope's and filters'
+    (`_scope_shape`, `_filter_params`), `limit` and `offset`."""
+
+    probe: Select[Any]
+    scan: Select[Any]
+    count_and_walk: Select[Any]
+    count: Select[Any]
+    forward: Select[Any]
+    backward: Select[Any]
+
+
+@lru_cache(maxsize=1024)
+def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -> _Statements:
+    ids = _filtered(scope, used)
+    column = SORTS.get(sort, Firm.name)
+    keyed = ids.add_columns(column.label("sort_key"))
+
+    # Up to SPARSE + 1 matches read unsorted (with their sort key), how many they are, the highest id among
+    # them and in the table (for the density test), and, when they are all of the matches, the page sorted
+    # from them.
+    probe = keyed.limit(SPARSE + 1).cte("probe").prefix_with("MATERIALIZED")
+    probed = (
+        select(
+            func.count().label("total"),
+            func.max(probe.c.id).label("top_probed"),
+            select(func.max(Firm.id)).correlate(None).scalar_subquery().label("top"),
+        )
+        .select_from(probe)
+        .subquery("counted")
+    )
+    key = probe.c.sort_key.desc() if descending else probe.c.sort_key.asc()
+    sparse_page = (
+        select(probe.c.id, probe.c.sort_key)
+        .where(select(func.count()).select_from(probe).scalar_subquery() <= SPARSE)
+        .order_by(key, probe.c.id.asc())
+        .limit(LIMIT)
+        .offset(OFFSET)
+        .subquery("page")
+    )
+    probe_stmt = _total_and_page(probed, sparse_page, descending).add_columns(
+        probed.c.top_probed, probed.c.top
+    )
+
+    # One pass over the matches: gathered once (with their sort key), then counted and the page taken from
+    # them (a top-N sort).
+    matches = keyed.cte("matches").prefix_with("MATERIALIZED")
+    key = matches.c.sort_key.desc() if descending else matches.c.sort_key.asc()
+    scan_page = (
+        select(matches.c.id, matches.c.sort_key)
+        .order_by(key, matches.c.id.asc())
+        .limit(LIMIT)
+        .offset(OFFSET)
+        .subquery("page")
+    )
+    scan_stmt = _total_and_page(
+        select(func.count().label("total")).select_from(matches).subquery("counted"), scan_page, descending
+    )
+
+    # The count and, in the same statement, the page from the sort index (the planner walks the index for
+    # the page as it would in a statement of its own).
+    walk_page = keyed.order_by(*_ordered(column, descending)).limit(LIMIT).offset(OFFSET).subquery("page")
+    count_and_walk = _total_and_page(
+        select(func.count().label("total")).select_from(ids.subquery()).subquery("counted"),
+        walk_page,
+        descending,
+    )
+
     backward = (column.asc() if descending else column.desc(), Firm.id.desc())
+    return _Statements(
+        probe=probe_stmt,
+        scan=scan_stmt,
+        count_and_walk=count_and_walk,
+        count=select(func.count()).select_from(ids.subquery()),
+        forward=ids.order_by(*_ordered(column, descending)).limit(LIMIT).offset(OFFSET),
+        backward=ids.order_by(*backward).limit(LIMIT).offset(OFFSET),
+    )
+
+
+def _run(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[Any]:
+    """Core rows through the session's connection: none of the ORM's result handling (`list_firms` flushes
+    first, as the session would)."""
+    return session.connection().execute(stmt, params).all()
+
+
+def _total_of(rows: list[Any]) -> tuple[list[int], int]:
+    return [r.id for r in rows if r.id is not None], int(rows[0].total) if rows else 0
+
+
+def _page_ids(
+    session: Session, st: _Statements, params: dict[str, Any], *, limit: int, offset: int
+) -> tuple[list[int], int]:
+    """The ids of one page of matches, in order, and the total.
+
+    A selective search or filter matches few firms: the probe reads them unsorted in one pass (count = their
+    number) and sorts only those. Otherwise matches spread thinly over the table (a search, or a filter
+    tested firm by firm: a walk of the sort index would test as many again as the count) are counted and
+    paged in one more pass; dense matches are counted and the sort index walked, which is quick precisely
+    because they are dense. Whether they are dense: a scan reads firms in about the order of their ids, so
+    matches that all came from the lowest ids are (at 100k, a search for 科技, which 73 % of names hold:
+    45 ms against 70-85 ms for one pass sorting every match)."""
+    paged = {**params, "limit": limit, "offset": offset}
+    rows = _run(session, st.probe, paged)
+    page, probed = _total_of(rows)
+    if probed <= SPARSE:
+        return page, probed
+    if int(rows[0].top_probed or 0) > DENSE_WITHIN * int(rows[0].top or 0):
+        return _total_of(_run(session, st.scan, paged))
+    # The total is at least SPARSE + 1: a page that ends before the middle of that is walked forward
+    # whatever the total, so the count and the walk can share one statement.
+    if 2 * offset + limit <= SPARSE + 1:
+        return _total_of(_run(session, st.count_and_walk, paged))
+    total = int(_run(session, st.count, params)[0][0] or 0)
+    if offset >= total:
+        return [], total
+    # Past the middle, walk the sort index from the other end (the exact reverse order: every key flips, and
+    # each engine puts NULLs at opposite ends for ASC and DESC), so no page costs more than half the list.
+    if offset + limit <= total - offset:
+        return [r[0] for r in _run(session, st.forward, paged)], total
     end = min(offset + limit, total)
-    tail = list(session.scalars(ids.order_by(*backward).limit(end - offset).offset(total - end)))
+    tail = [
+        r[0] for r in _run(session, st.backward, {**params, "limit": end - offset, "offset": total - end})
+    ]
     tail.reverse()
-    return tail
+    return tail, total
+
+
+_ROWS = (
+    select(
+        Firm.id,
+        Firm.name,
+        Firm.uscc,
+        Firm.founded_on,
+        Firm.status,
+        Firm.updated_at,
+        Firm.version,
+        Firm.officer_id,
+        Membership.id.label("membership_id"),
+        Membership.park_code,
+        Membership.area_code,
+        Membership.industry_code,
+        User.display_name,
+    )
+    .outerjoin(Membership, and_(Membership.firm_id == Firm.id, CURRENT))
+    .outerjoin(User, User.id == Firm.officer_id)
+    .where(Firm.id.in_(bindparam("ids", expanding=True)))
+)
+# Tiers held today and current tags in one statement (kind 0: tier, 1: tag).
+_LABELS = union_all(
+    select(Recognition.firm_id, literal(0).label("kind"), Recognition.tier.label("code")).where(
+        Recognition.firm_id.in_(bindparam("ids", expanding=True)), held_on(bindparam("today", type_=Date()))
+    ),
+    select(FirmTag.firm_id, literal(1).label("kind"), FirmTag.tag.label("code")).where(
+        FirmTag.firm_id.in_(bindparam("ids", expanding=True)), FirmTag.valid_to.is_(None)
+    ),
+)
 
 
 def list_firms(
@@ -171,54 +384,34 @@ def list_firms(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[FirmRow], int]:
-    """One page of firms in scope, and the total, in a fixed number of queries."""
-    ids = _filtered(principal, filters, today)
-    column = SORTS.get(sort, Firm.name)
-    # A selective search or filter matches few firms: fetch them unsorted in one pass (count = their number)
-    # and sort only those. Otherwise a search that is not dense (its pattern tested firm by firm: the walk of
-    # the sort index would test as many again) counts and pages its matches in one more pass; everything
-    # else counts and walks the sort index, which is quick when matches are dense or cheap to test.
-    # The probe's ids through the Core connection: the ORM's per-row handling of 501 ids was a third of the
-    # list's CPU.
-    few = [row[0] for row in session.connection().execute(ids.limit(SPARSE + 1))]
-    if len(few) <= SPARSE:
-        total = len(few)
-        forward = (column.desc() if descending else column.asc(), Firm.id.asc())
-        page_ids = (
-            list(session.scalars(ids.where(Firm.id.in_(few)).order_by(*forward).limit(limit).offset(offset)))
-            if offset < total
-            else []
-        )
-    elif filters.q and not _dense(session, few):
-        page_ids, total = _scan_page(session, ids, column, descending, limit, offset)
-    else:
-        total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
-        page_ids = _walk_page(session, ids, column, descending, limit, offset, total)
+    """One page of firms in scope, and the total, in a fixed number of queries (1 to 3 for the page, 2 for
+    its rows). The statements are built once per shape and the rows are plain columns, not ORM entities."""
+    if session.autoflush:
+        session.flush()
+    scope, params = _scope_shape(principal)
+    params.update(_filter_params(filters, today))
+    used = frozenset(params) - {"scope_firm", "scope_parks", "today"}
+    st = _statements(scope, used, sort if sort in SORTS else "name", descending)
+    page_ids, total = _page_ids(session, st, params, limit=limit, offset=offset)
     if not page_ids:
         return [], total
-    rows = session.execute(
-        select(Firm, Membership)
-        .outerjoin(Membership, and_(Membership.firm_id == Firm.id, CURRENT))
-        .where(Firm.id.in_(page_ids))
-    ).all()
-    by_id = {firm.id: FirmRow(firm=firm, membership=m) for firm, m in rows}
-    for firm_id, tier in session.execute(
-        select(Recognition.firm_id, Recognition.tier).where(Recognition.firm_id.in_(page_ids), held_on(today))
-    ):
-        if tier not in by_id[firm_id].tiers_held:
-            by_id[firm_id].tiers_held.append(tier)
-    for firm_id, tag in session.execute(
-        select(FirmTag.firm_id, FirmTag.tag).where(FirmTag.firm_id.in_(page_ids), FirmTag.valid_to.is_(None))
-    ):
-        by_id[firm_id].tags.append(tag)
-    officer_ids = {r.firm.officer_id for r in by_id.values() if r.firm.officer_id}
-    officers = (
-        {u.id: u for u in session.scalars(select(User).where(User.id.in_(officer_ids)))}
-        if officer_ids
-        else {}
-    )
-    for row in by_id.values():
-        row.officer = officers.get(row.firm.officer_id) if row.firm.officer_id else None
+    by_id: dict[int, FirmRow] = {}
+    for r in _run(session, _ROWS, {"ids": page_ids}):
+        by_id[r.id] = FirmRow(
+            firm=ListFirm(
+                r.id, r.name, r.uscc, r.founded_on, r.status, r.updated_at, r.version, r.officer_id
+            ),
+            membership=ListPlacement(r.park_code, r.area_code, r.industry_code)
+            if r.membership_id is not None
+            else None,
+            officer=ListOfficer(r.display_name) if r.display_name is not None else None,
+        )
+    for firm_id, kind, code in _run(session, _LABELS, {"ids": page_ids, "today": today}):
+        row = by_id[firm_id]
+        if kind:
+            row.tags.append(code)
+        elif code not in row.tiers_held:
+            row.tiers_held.append(code)
     return [by_id[i] for i in page_ids], total
 
 
@@ -314,17 +507,26 @@ def reference_names(session: Session) -> dict[str, dict[str, str]]:
     }
 
 
+_OFFICERS = (
+    select(User.id, User.display_name)
+    .where(User.role.in_([Role.officer, Role.admin]), User.is_active.is_(True))
+    .order_by(User.display_name)
+)
+_OFFICERS_OF_PARKS = _OFFICERS.where(
+    User.id.in_(
+        select(UserPark.user_id).where(UserPark.park_code.in_(bindparam("park_codes", expanding=True)))
+    )
+)
+
+
 def officer_choices(session: Session, park_codes: frozenset[str] | None) -> list[tuple[str, str]]:
     """(id, name) of the officers and admins a firm can be assigned to, in name order; with `park_codes`,
     only those serving one of them (auth.repository.officers, without loading accounts and their parks)."""
-    stmt = (
-        select(User.id, User.display_name)
-        .where(User.role.in_([Role.officer, Role.admin]), User.is_active.is_(True))
-        .order_by(User.display_name)
-    )
-    if park_codes is not None:
-        stmt = stmt.where(User.id.in_(select(UserPark.user_id).where(UserPark.park_code.in_(park_codes))))
-    return [(str(user_id), name) for user_id, name in session.execute(stmt)]
+    if park_codes is None:
+        rows = session.execute(_OFFICERS)
+    else:
+        rows = session.execute(_OFFICERS_OF_PARKS, {"park_codes": sorted(park_codes)})
+    return [(str(user_id), name) for user_id, name in rows]
 
 
 def reference_rows(session: Session) -> tuple[Any, ...]:
