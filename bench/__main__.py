@@ -85,7 +85,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--compare-concurrency",
         type=int,
         default=4,
-        help="also run this many clients on the largest size, both roles, 1 worker, to compare (0: off)",
+        help="also run this many clients on the largest size, both roles, same workers, to compare (0: off)",
     )
     p.add_argument("--regenerate", action="store_true", help="rebuild the bench databases even if cached")
     p.add_argument("--generate-only", action="store_true", help="build the databases, run no load")
@@ -209,11 +209,11 @@ def workers_table(results: Sequence[Result]) -> list[str]:
     return lines
 
 
-def concurrency_table(results: Sequence[Result], largest: int) -> list[str]:
-    """Side by side: the same scenario (one worker) under each number of clients, against its target."""
+def concurrency_table(results: Sequence[Result], largest: int, workers: int) -> list[str]:
+    """Side by side: the same scenario (same workers) under each number of clients, against its target."""
     keyed: dict[tuple[str, int, str, str], dict[int, Result]] = {}
     for r in results:
-        if not r.skipped and r.workers == 1:
+        if not r.skipped and r.workers == workers:
             keyed.setdefault((r.engine, r.size, r.role, r.scenario), {})[r.concurrency] = r
     counts = sorted({c for v in keyed.values() for c in v}, reverse=True)
     rows = {k: v for k, v in keyed.items() if len(v) > 1}
@@ -266,7 +266,7 @@ def write_doc(
     largest = max(args.sizes)
     main = [r for r in results if r.workers == args.workers[0] and r.concurrency == args.concurrency]
     wtable = workers_table([r for r in results if r.concurrency == args.concurrency])
-    ctable = concurrency_table(results, largest)
+    ctable = concurrency_table(results, largest, args.workers[0])
     out = [
         "# Benchmarks",
         "",
@@ -319,8 +319,8 @@ def write_doc(
             "## Clients",
             "",
             f"The largest size again with {args.compare_concurrency} concurrent clients instead of "
-            f"{args.concurrency}, one worker: on 2 cores, latency under a closed loop of N clients is mostly "
-            "N × the CPU a request costs.",
+            f"{args.concurrency}, {args.workers[0]} worker(s): on 2 cores, latency under a closed loop of N "
+            "clients is mostly N × the CPU a request costs ÷ the cores it can use.",
             "",
             *ctable,
             "",
@@ -366,7 +366,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results += run_load(target, args.compare_workers, args, ["admin"])
     if args.compare_concurrency and args.compare_concurrency != args.concurrency:
         for target in (t for t in targets if t.size == max(args.sizes)):
-            results += run_load(target, 1, args, args.roles, concurrency=args.compare_concurrency)
+            results += run_load(
+                target, args.workers[0], args, args.roles, concurrency=args.compare_concurrency
+            )
     rules_lines = [] if args.no_rules else rules_bench.main_section(args, log)
     elapsed = time.perf_counter() - started
     command = "python -m bench" + (
@@ -394,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if wt:
         print()
         print("\n".join(wt))
-    ct = concurrency_table(results, largest)
+    ct = concurrency_table(results, largest, args.workers[0])
     if ct:
         print()
         print("\n".join(ct))
