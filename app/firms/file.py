@@ -153,7 +153,7 @@ def build(
             for n in rows.names
             if n.valid_to is not None and n.name != firm.name and n not in current_names
         ],
-        tags=rows.tags,
+        tags=[t.tag for t in rows.tags],
         contacts=sorted(rows.contacts, key=lambda c: (not c.is_primary, c.id)),
         contacts_masked=not reveal,
         years=years,

@@ -1,10 +1,12 @@
 """The firm file's reads (一企一档, app.firms.file): the columns it shows, as plain rows.
 
 The file only reads these rows (writes go through the services and their ORM entities), so they come
-through the Core connection as named tuples: no entities, identity map or per-row ORM machinery, and
-statements built once at import (the firm id is a bind parameter). Each tuple has the model's attribute
-names, so the templates, the API and the export read them as they read the entities. Every statement keeps
-the order of the services' readers (`indicators.service.years_of`, `recognitions.service.recognitions_of`…).
+through the Core connection as named tuples: no entities, identity map or per-row ORM machinery. Eleven
+tables are read in two UNION ALL statements built once at import (the firm id is a bind parameter): each
+table's columns sit in typed slots, and each row says which table it is from and its place in that table's
+order (the order of the services' readers, `indicators.service.years_of`, `recognitions.service.
+recognitions_of`…). Each tuple has the model's attribute names, so the templates, the API and the export
+read them as they read the entities.
 """
 
 from __future__ import annotations
@@ -13,13 +15,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import (
+    JSON,
+    BindParameter,
+    Boolean,
+    CompoundSelect,
+    Date,
+    Integer,
+    Numeric,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.casework.models import Task, TaskStatus
+from app.db import UTCDateTime
 from app.firms.models import Contact, FirmName, FirmTag, Membership
 from app.indicators import service as indicators_service
 from app.indicators.models import (
@@ -149,40 +169,132 @@ class TaskRow(NamedTuple):
     assignee_id: int
 
 
+class TagRow(NamedTuple):
+    id: int
+    tag: str
+
+
 FIRM: BindParameter[int] = bindparam("firm_id")
 
 
-def _of(model: Any, row: type[tuple[Any, ...]]) -> Select[Any]:
-    """The row's columns of `model` (same names), for one firm."""
-    fields: tuple[str, ...] = row._fields  # type: ignore[attr-defined]
-    return select(*(getattr(model, name) for name in fields)).where(model.firm_id == FIRM)
+@dataclass(frozen=True)
+class _Part:
+    """One table's share of the file: FileRows' field `name` holds the firm's rows of `model` as `row`, in
+    this order (the order of the services' readers; evidence in upload order)."""
+
+    name: str
+    row: Callable[..., tuple[Any, ...]]
+    model: Any
+    order_by: tuple[Any, ...]
+    where: tuple[Any, ...] = ()
 
 
-_NAMES = _of(FirmName, NameRow).order_by(FirmName.id)
-_MEMBERSHIPS = _of(Membership, MembershipRow).order_by(Membership.id)
-_TAGS = select(FirmTag.tag).where(FirmTag.firm_id == FIRM, FirmTag.valid_to.is_(None)).order_by(FirmTag.id)
-_CONTACTS = _of(Contact, ContactRow).order_by(Contact.id)
-_YEARS = _of(FirmYear, YearRow).order_by(FirmYear.year.desc())
-_FACTS = _of(FactObservation, FactRow).order_by(
-    FactObservation.key, FactObservation.valid_from.desc(), FactObservation.id.desc()
+# Two statements, each under the 4 kB past which psycopg parses a statement afresh every time: the firm's
+# yearly figures and facts (wide, numeric), and the rest of its file.
+_GROUPS = (
+    (
+        _Part("names", NameRow, FirmName, (FirmName.id,)),
+        _Part("memberships", MembershipRow, Membership, (Membership.id,)),
+        _Part("tags", TagRow, FirmTag, (FirmTag.id,), (FirmTag.valid_to.is_(None),)),
+        _Part("contacts", ContactRow, Contact, (Contact.id,)),
+        _Part("recognitions", RecognitionRow, Recognition, (Recognition.issued_on.desc(),)),
+        _Part("evidence", EvidenceRow, EvidenceFile, (EvidenceFile.id,)),
+        _Part("incidents", IncidentRow, Incident, (Incident.occurred_on,)),
+        _Part("awards", AwardRow, Award, (Award.awarded_on,)),
+        _Part(
+            "tasks",
+            TaskRow,
+            Task,
+            (Task.due_on,),
+            (Task.status.in_([TaskStatus.open, TaskStatus.in_progress]),),
+        ),
+    ),
+    (
+        _Part("years", YearRow, FirmYear, (FirmYear.year.desc(),)),
+        _Part(
+            "facts",
+            FactRow,
+            FactObservation,
+            (FactObservation.key, FactObservation.valid_from.desc(), FactObservation.id.desc()),
+        ),
+    ),
 )
-_INCIDENTS = _of(Incident, IncidentRow).order_by(Incident.occurred_on)
-_AWARDS = _of(Award, AwardRow).order_by(Award.awarded_on)
-_RECOGNITIONS = _of(Recognition, RecognitionRow).order_by(Recognition.issued_on.desc())
-_EVIDENCE = _of(EvidenceFile, EvidenceRow)
-_OPEN_TASKS = (
-    _of(Task, TaskRow).where(Task.status.in_([TaskStatus.open, TaskStatus.in_progress])).order_by(Task.due_on)
-)
+
+
+def _slot_kind(type_: Any) -> str:
+    """Columns of one kind share the union's slots (each slot has one SQL type on every engine)."""
+    if isinstance(type_, UTCDateTime):
+        return "timestamp"
+    for kind in (JSON, Boolean, Integer, Date, String):
+        if isinstance(type_, kind):
+            return kind.__name__
+    if isinstance(type_, Numeric):
+        return f"Numeric({type_.precision},{type_.scale})"
+    return repr(type_)
+
+
+Picker = Callable[[Any], tuple[Any, ...]]
+
+
+def _union(parts: tuple[_Part, ...]) -> tuple[CompoundSelect[Any], list[Picker]]:
+    """Parts in one UNION ALL: (part number, place in its order, slots...), each part's columns in the slots
+    of their kind and NULL elsewhere; and for each part, what picks its columns out of a result row.
+    The first SELECT names the columns and casts its NULLs to their slot's type: PostgreSQL types a UNION
+    column pair by pair from the left (two untyped NULLs make it text), and SQLAlchemy takes the result
+    types from that SELECT. The others are bare: psycopg parses a statement afresh each time past 4 kB."""
+    slot_types: dict[str, list[Any]] = {}
+    placed: list[list[tuple[str, int]]] = []
+    for part in parts:
+        used: dict[str, int] = {}
+        spots = []
+        for name in part.row._fields:  # type: ignore[attr-defined]
+            type_ = getattr(part.model, name).type
+            kind = _slot_kind(type_)
+            i = used.get(kind, 0)
+            used[kind] = i + 1
+            kind_slots = slot_types.setdefault(kind, [])
+            if i == len(kind_slots):
+                kind_slots.append(type_)
+            spots.append((kind, i))
+        placed.append(spots)
+    position: dict[tuple[str, int], int] = {}
+    for kind, types in slot_types.items():
+        for i in range(len(types)):
+            position[(kind, i)] = 2 + len(position)
+    selects = []
+    for n, (part, spots) in enumerate(zip(parts, placed, strict=True)):
+        fields = part.row._fields  # type: ignore[attr-defined]
+        by_slot = {spot: getattr(part.model, name) for spot, name in zip(spots, fields, strict=True)}
+        columns: list[Any] = [
+            literal_column(str(n), Integer).label("part"),
+            func.row_number().over(order_by=part.order_by).label("ord"),
+        ]
+        for (kind, i), at in position.items():
+            value = by_slot.get((kind, i))
+            if n == 0:
+                columns.append(
+                    (cast(null(), slot_types[kind][i]) if value is None else value).label(f"c{at}")
+                )
+            else:  # names and types come from the first SELECT
+                columns.append(literal_column("NULL") if value is None else value)
+        if n > 0:
+            columns[:2] = [literal_column(str(n)), func.row_number().over(order_by=part.order_by)]
+        selects.append(select(*columns).where(part.model.firm_id == FIRM, *part.where))
+    stmt = union_all(*selects)
+    stmt = stmt.order_by(stmt.selected_columns.part, stmt.selected_columns.ord)
+    # Every row class has two fields or more, so each picker gives a tuple.
+    return stmt, [itemgetter(*(position[spot] for spot in spots)) for spots in placed]
+
+
+_STATEMENTS = [(parts, *_union(parts)) for parts in _GROUPS]
 _USER_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
-
-R = TypeVar("R")
 
 
 @dataclass
 class FileRows:
     names: list[NameRow]
     memberships: list[MembershipRow]
-    tags: list[str]
+    tags: list[TagRow]
     contacts: list[ContactRow]
     years: list[YearRow]
     facts: list[FactRow]
@@ -194,28 +306,20 @@ class FileRows:
 
 
 def read(session: Session, firm_id: int) -> FileRows:
-    """Everything the file lists beside the firm itself, one statement per table. What the session holds
+    """Everything the file lists beside the firm itself, in two statements. What the session holds
     unflushed is flushed first (as the ORM's autoflush did), so the rows are those of this transaction."""
     session.flush()
     conn = session.connection()
     params = {"firm_id": firm_id}
-
-    def rows(stmt: Select[Any], make: Callable[..., R]) -> list[R]:
-        return [make(*r) for r in conn.execute(stmt, params)]
-
-    return FileRows(
-        names=rows(_NAMES, NameRow),
-        memberships=rows(_MEMBERSHIPS, MembershipRow),
-        tags=[r[0] for r in conn.execute(_TAGS, params)],
-        contacts=rows(_CONTACTS, ContactRow),
-        years=rows(_YEARS, YearRow),
-        facts=rows(_FACTS, FactRow),
-        incidents=rows(_INCIDENTS, IncidentRow),
-        awards=rows(_AWARDS, AwardRow),
-        recognitions=rows(_RECOGNITIONS, RecognitionRow),
-        evidence=rows(_EVIDENCE, EvidenceRow),
-        tasks=rows(_OPEN_TASKS, TaskRow),
-    )
+    out: dict[str, list[Any]] = {}
+    for parts, stmt, pickers in _STATEMENTS:
+        grouped: list[list[Any]] = [[] for _ in parts]
+        for r in conn.execute(stmt, params):
+            grouped[r[0]].append(r)
+        for part, pick, rows in zip(parts, pickers, grouped, strict=True):
+            make = part.row
+            out[part.name] = [make(*pick(r)) for r in rows]
+    return FileRows(**out)
 
 
 def user_names(session: Session, ids: set[int]) -> dict[int, str]:
