@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -26,10 +27,12 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.expression import BindParameter, CompoundSelect
 
 from app.auth.models import Role, User, UserPark
 from app.auth.principal import Principal
-from app.firms.models import Contact, Firm, FirmName, FirmStatusPeriod, FirmTag, Membership
+from app.firms.models import Contact, Firm, FirmName, FirmStatus, FirmStatusPeriod, FirmTag, Membership
 from app.recognitions.models import Recognition
 from app.reference.models import Area, Carrier, District, Industry, Park
 
@@ -49,7 +52,7 @@ def scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
     return stmt.where(Firm.park_code.in_(principal.park_codes))
 
 
-def held_on(day: date) -> Any:
+def held_on(day: date | BindParameter[date]) -> Any:
     """SQL condition: a recognition valid on `day` (issued ≤ day ≤ expires, not revoked on/before day)."""
     return and_(
         Recognition.issued_on <= day,
@@ -87,7 +90,7 @@ class ListFirm:
     name: str
     uscc: str
     founded_on: date | None
-    status: str
+    status: FirmStatus  # as on Firm: the stored string, typed as its enum
     updated_at: datetime
     version: int
     officer_id: int | None
@@ -294,13 +297,13 @@ def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -
     )
 
 
-def _run(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[Any]:
+def _run(session: Session, stmt: Executable, params: dict[str, Any]) -> Sequence[Any]:
     """Core rows through the session's connection: none of the ORM's result handling (`list_firms` flushes
     first, as the session would)."""
     return session.connection().execute(stmt, params).all()
 
 
-def _total_of(rows: list[Any]) -> tuple[list[int], int]:
+def _total_of(rows: Sequence[Any]) -> tuple[list[int], int]:
     return [r.id for r in rows if r.id is not None], int(rows[0].total) if rows else 0
 
 
@@ -363,7 +366,7 @@ _ROWS = (
     .where(Firm.id.in_(bindparam("ids", expanding=True)))
 )
 # Tiers held today and current tags in one statement (kind 0: tier, 1: tag).
-_LABELS = union_all(
+_LABELS: CompoundSelect[Any] = union_all(
     select(Recognition.firm_id, literal(0).label("kind"), Recognition.tier.label("code")).where(
         Recognition.firm_id.in_(bindparam("ids", expanding=True)), held_on(bindparam("today", type_=Date()))
     ),

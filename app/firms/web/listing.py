@@ -13,7 +13,8 @@ from app.auth.dependencies import StaffPrincipal
 from app.config import settings
 from app.db import SessionDep
 from app.firms import references, repository
-from app.firms.models import FIRM_STATUS_LABELS, KNOWN_TAGS, Firm
+from app.firms.models import FIRM_STATUS_LABELS, KNOWN_TAGS
+from app.firms.repository import ListFirm
 from app.firms.web.common import LABELS, by_ladder, clean, int_or_none, opts
 from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS, ladder_level
 from app.web.formatting import today
@@ -24,7 +25,7 @@ router = APIRouter()
 
 @dataclass
 class ListRow:
-    firm: Firm
+    firm: ListFirm
     park: str
     area: str
     industry: str
