@@ -81,12 +81,15 @@ def make_engine(url: str) -> Engine:
         _sqlite_setup(engine)
         return engine
     # Custom plans: a cached generic plan cannot see that a search pattern is selective (measured 4x slower).
+    # random_page_cost 1.1 (the default 4 is for spinning disks): the registry's working set is in memory, and
+    # at 4 the planner scans all 100k firms rather than look up the 2,500 holders of a tier by key (list
+    # filtered by tier: 68 -> 26 ms). A cluster that sets its own value can drop it here.
     return create_engine(
         url,
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+        connect_args={"options": "-c plan_cache_mode=force_custom_plan -c random_page_cost=1.1"},
     )
 
 

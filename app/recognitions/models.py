@@ -49,7 +49,11 @@ class Recognition(TimestampMixin, Base):
     __tablename__ = "recognitions"
     __audited__ = True
     __label__ = "认定"
-    __table_args__ = (Index("ix_recognitions_tier_expires", "tier", "expires_on"),)
+    __table_args__ = (
+        Index("ix_recognitions_tier_expires", "tier", "expires_on"),
+        # Who holds a tier on a date, from the index alone (the list's tier filter, on both engines).
+        Index("ix_recognitions_tier_holders", "tier", "firm_id", "issued_on", "expires_on", "revoked_on"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     tier: Mapped[Tier] = mapped_column(String(24), info=label("梯度", TIER_LABELS))
