@@ -84,12 +84,18 @@ def make_engine(url: str) -> Engine:
     # random_page_cost 1.1 (the default 4 is for spinning disks): the registry's working set is in memory, and
     # at 4 the planner scans all 100k firms rather than look up the 2,500 holders of a tier by key (list
     # filtered by tier: 68 -> 26 ms). A cluster that sets its own value can drop it here.
+    # synchronize_seqscans off: a scan of a table larger than a quarter of shared_buffers may otherwise start
+    # anywhere in it, and the firm list's probe (repository._page_ids) reads "how far into the table its
+    # first matches lay" from the ids a scan met first.
     return create_engine(
         url,
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan -c random_page_cost=1.1"},
+        connect_args={
+            "options": "-c plan_cache_mode=force_custom_plan -c random_page_cost=1.1"
+            " -c synchronize_seqscans=off"
+        },
     )
 
 
