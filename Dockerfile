@@ -1,6 +1,7 @@
 # Ladder, mirroring `make run`'s install and serve steps: pinned deps from the lock, migrate, uvicorn.
 # Production settings come from the environment: DATABASE_URL (postgresql+psycopg://…), LADDER_SECRET_KEY
-# (48 random characters); LADDER_DEMO_MODE stays off.
+# (48 random characters); LADDER_DEMO_MODE stays off. WEB_CONCURRENCY: uvicorn worker processes, one per core
+# (a request is mostly Python CPU: one process uses one core; docs/benchmarks.md compares 1 and 2).
 # Background jobs (large imports) need a worker: run a second container from this image with the same
 # environment plus LADDER_HUEY_URL=redis://…, as `docker run … ladder huey_consumer app.jobs.huey --workers 2`
 # (the web containers get LADDER_HUEY_URL too, so that they queue to the same Redis).
@@ -10,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATABASE_URL=sqlite:////srv/ladder/var/ladder.db
+    DATABASE_URL=sqlite:////srv/ladder/var/ladder.db \
+    WEB_CONCURRENCY=2
 
 WORKDIR /srv/ladder
 

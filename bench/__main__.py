@@ -73,12 +73,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="stop a scenario after this long even if --requests are not done (default 15)",
     )
     p.add_argument(
-        "--workers", type=_csv(int), default=[1], help="uvicorn worker counts for the full matrix (default 1)"
+        "--workers",
+        type=_csv(int),
+        default=[2],
+        help="uvicorn worker counts for the full matrix (default 2: one per core, as production runs)",
     )
     p.add_argument(
         "--compare-workers",
         type=int,
-        default=2,
+        default=1,
         help="also run this worker count on the largest size, as admin, to compare (0: off)",
     )
     p.add_argument(
