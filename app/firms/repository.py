@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -487,27 +486,6 @@ def load_with_children(session: Session, firm_id: int) -> Firm:
     ).one()
 
 
-@dataclass
-class FileChildren:
-    names: list[FirmName]
-    memberships: list[Membership]
-    tags: list[FirmTag]
-    contacts: list[Contact]
-
-
-def file_children(session: Session, firm_id: int) -> FileChildren:
-    """The rows the firm file shows beside the firm: four plain queries (cheaper than selectinload's
-    machinery), each re-reading what the session may already hold."""
-
-    def rows(model: Any) -> list[Any]:
-        stmt = select(model).where(model.firm_id == firm_id).order_by(model.id)
-        return list(session.scalars(stmt.execution_options(populate_existing=True)))
-
-    return FileChildren(
-        names=rows(FirmName), memberships=rows(Membership), tags=rows(FirmTag), contacts=rows(Contact)
-    )
-
-
 def current_membership(session: Session, firm_id: int) -> Membership | None:
     return session.scalars(select(Membership).where(Membership.firm_id == firm_id, CURRENT)).first()
 
@@ -593,10 +571,3 @@ def reference_rows(session: Session) -> tuple[Any, ...]:
 
 def contacts_of(session: Session, firm_id: int) -> list[Contact]:
     return list(session.scalars(select(Contact).where(Contact.firm_id == firm_id).order_by(Contact.id)))
-
-
-def group_by_firm(rows: list[Any]) -> dict[int, list[Any]]:
-    out: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        out[row.firm_id].append(row)
-    return out

@@ -115,16 +115,6 @@ def add_fact(
     return obs
 
 
-def facts_of(session: Session, firm_id: int) -> list[FactObservation]:
-    return list(
-        session.scalars(
-            select(FactObservation)
-            .where(FactObservation.firm_id == firm_id)
-            .order_by(FactObservation.key, FactObservation.valid_from.desc(), FactObservation.id.desc())
-        )
-    )
-
-
 def add_incident(session: Session, principal: Principal, firm: Firm, data: IncidentIn) -> Incident:
     ensure_can_edit(principal)
     set_reason(session, data.reason)
@@ -141,13 +131,3 @@ def add_award(session: Session, principal: Principal, firm: Firm, data: AwardIn)
     session.add(row)
     session.flush()
     return row
-
-
-def incidents_of(session: Session, firm_id: int) -> list[Incident]:
-    return list(
-        session.scalars(select(Incident).where(Incident.firm_id == firm_id).order_by(Incident.occurred_on))
-    )
-
-
-def awards_of(session: Session, firm_id: int) -> list[Award]:
-    return list(session.scalars(select(Award).where(Award.firm_id == firm_id).order_by(Award.awarded_on)))

@@ -119,10 +119,6 @@ def attach_evidence(
     return row
 
 
-def evidence_of(session: Session, firm_id: int) -> list[EvidenceFile]:
-    return list(session.scalars(select(EvidenceFile).where(EvidenceFile.firm_id == firm_id)))
-
-
 def get_evidence(session: Session, firm: Firm, evidence_id: int) -> EvidenceFile:
     row = session.get(EvidenceFile, evidence_id)
     if row is None or row.firm_id != firm.id:
