@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import CHANNEL_LABELS, AuditEntry, Channel, PersonalDataAccess
-from app.auth.models import User
+from app.auth import repository as auth_repository
 from app.db import Base
 from app.indicators.facts import FACT_DEFS, FACTS
 
@@ -81,11 +81,7 @@ class _Values:
                 r"(?:officer_id|assignee_id)=(\d+)", (e.new_value or "") + (e.old_value or "")
             )
         }
-        self.users: dict[int, str] = (
-            {uid: name for uid, name in session.connection().execute(_USER_NAMES, {"ids": sorted(ids)})}
-            if ids
-            else {}
-        )
+        self.users = auth_repository.user_names(session, ids)
 
     def show(self, table: str, field: str, value: str | None) -> str | None:
         if value is None:
@@ -152,7 +148,6 @@ _HISTORY = (
     .offset(bindparam("offset"))
 )
 _COUNT = select(func.count()).where(AuditEntry.firm_id == bindparam("firm_id"))
-_USER_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
 
 
 def firm_history(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import AuthToken, LoginAttempt, Role, User, UserPark
@@ -80,6 +80,16 @@ def officers(session: Session, park_codes: frozenset[str] | None = None) -> list
     if park_codes is not None:
         stmt = stmt.where(User.id.in_(select(UserPark.user_id).where(UserPark.park_code.in_(park_codes))))
     return list(session.scalars(stmt))
+
+
+_USER_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
+def user_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """Display names of these users by id, as plain rows (no accounts loaded): the firm file, its history."""
+    if not ids:
+        return {}
+    return {uid: name for uid, name in session.connection().execute(_USER_NAMES, {"ids": sorted(ids)})}
 
 
 def users_by_ids(session: Session, ids: set[int]) -> dict[int, User]:

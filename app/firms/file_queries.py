@@ -37,7 +37,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.auth.models import User
 from app.casework.models import Task, TaskStatus
 from app.db import UTCDateTime
 from app.firms.models import Contact, FirmName, FirmTag, Membership
@@ -287,7 +286,6 @@ def _union(parts: tuple[_Part, ...]) -> tuple[CompoundSelect[Any], list[Picker]]
 
 
 _STATEMENTS = [(parts, *_union(parts)) for parts in _GROUPS]
-_USER_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass
@@ -320,10 +318,3 @@ def read(session: Session, firm_id: int) -> FileRows:
             make = part.row
             out[part.name] = [make(*pick(r)) for r in rows]
     return FileRows(**out)
-
-
-def user_names(session: Session, ids: set[int]) -> dict[int, str]:
-    """Display names of these users by id (users_by_ids without loading the accounts)."""
-    if not ids:
-        return {}
-    return {uid: name for uid, name in session.connection().execute(_USER_NAMES, {"ids": sorted(ids)})}

@@ -11,10 +11,11 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from app.auth import repository as auth_repository
 from app.auth.principal import Principal
 from app.config import settings
 from app.firms import file as firm_file
-from app.firms import file_queries, repository
+from app.firms import repository
 from app.firms.models import Firm
 from app.firms.web.common import LABELS, SOURCE_OPTIONS, by_ladder, opts
 from app.firms.web.forms import FormStates
@@ -228,7 +229,7 @@ def file_context(
         session, principal, firm, today=day, as_of=as_of, reveal_personal=reveal, with_history=with_history
     )
     names = built.names
-    people = file_queries.user_names(
+    people = auth_repository.user_names(
         session, {i for i in [built.firm.officer_id, *(t.assignee_id for t in built.tasks)] if i}
     )
     recognitions = []
