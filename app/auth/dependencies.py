@@ -12,7 +12,7 @@ from app.audit.models import Channel
 from app.auth import service
 from app.auth.models import Role, User
 from app.auth.principal import Principal
-from app.auth.repository import TokenHolder
+from app.auth.repository import Account
 from app.db import SessionDep
 from app.errors import NotAuthenticated, NotPermitted
 from app.web.csrf import SESSION_COOKIE  # noqa: E402
@@ -30,24 +30,18 @@ def channel_for(request: Request) -> Channel:
     return Channel.api if request.url.path.startswith("/api/") else Channel.web
 
 
-def principal_for(user: User | TokenHolder, channel: Channel) -> Principal:
-    """The principal of a loaded account, or of the holder of a token (repository.holder_by_token)."""
-    if user.role in (Role.admin, Role.leader):
-        parks = None
-    elif isinstance(user, TokenHolder):
-        parks = user.park_codes
-    else:
-        parks = frozenset(p.park_code for p in user.parks)
-    label = f"{user.display_name}（{user.username}）"
-    user_id = user.user_id if isinstance(user, TokenHolder) else user.id
+def principal_for(user: User | Account, channel: Channel) -> Principal:
+    """The principal of a loaded user, or of the account a token resolved to (repository.account_by_token)."""
+    account = user if isinstance(user, Account) else Account.of(user)
+    label = f"{account.display_name}（{account.username}）"
     return Principal(
-        user_id=user_id,
-        username=user.username,
-        display_name=user.display_name,
-        role=Role(user.role),
-        park_codes=parks,
-        firm_id=user.firm_id,
-        actor=Actor(kind=ActorKind.user, label=label, user_id=user_id, channel=channel),
+        user_id=account.user_id,
+        username=account.username,
+        display_name=account.display_name,
+        role=account.role,
+        park_codes=None if account.role in (Role.admin, Role.leader) else account.park_codes,
+        firm_id=account.firm_id,
+        actor=Actor(kind=ActorKind.user, label=label, user_id=account.user_id, channel=channel),
     )
 
 
@@ -59,10 +53,10 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    holder = service.resolve_token(session, token)
-    if holder is None:
+    account = service.resolve_token(session, token)
+    if account is None:
         return None
-    principal = principal_for(holder, channel_for(request))
+    principal = principal_for(account, channel_for(request))
     request.state.principal = principal
     act_as(session, principal.actor)
     return principal

@@ -18,8 +18,8 @@ def user_by_username(session: Session, username: str) -> User | None:
 
 
 @dataclass(frozen=True)
-class TokenHolder:
-    """Who a live token belongs to: what a request needs to know about its caller."""
+class Account:
+    """What a request needs to know about a user: who, which role, which parks (officers) or firm."""
 
     user_id: int
     username: str
@@ -28,30 +28,43 @@ class TokenHolder:
     firm_id: int | None
     park_codes: frozenset[str]
 
+    @classmethod
+    def of(cls, user: User) -> Account:
+        """A loaded user (an officer's `parks` loaded with it; admins' and leaders' are not read)."""
+        role = Role(user.role)
+        parks = () if role in (Role.admin, Role.leader) else (p.park_code for p in user.parks)
+        return cls(user.id, user.username, user.display_name, role, user.firm_id, frozenset(parks))
 
-def holder_by_token(session: Session, digest: str, now: datetime) -> TokenHolder | None:
-    """The active user holding this unexpired token, with their parks, in one statement (every request)."""
-    parks = (
+
+# Every request runs it: built once, the token's digest and the time bound as parameters.
+_ACCOUNT_BY_TOKEN = (
+    select(
+        User.id,
+        User.username,
+        User.display_name,
+        User.role,
+        User.firm_id,
         select(func.aggregate_strings(UserPark.park_code, ","))
         .where(UserPark.user_id == User.id)
-        .scalar_subquery()
+        .scalar_subquery(),
     )
-    row = session.execute(
-        select(User.id, User.username, User.display_name, User.role, User.firm_id, parks)
-        .join(AuthToken, AuthToken.user_id == User.id)
-        .where(AuthToken.token_hash == digest, AuthToken.expires_at > now, User.is_active.is_(True))
-    ).first()
+    .join(AuthToken, AuthToken.user_id == User.id)
+    .where(
+        AuthToken.token_hash == bindparam("digest"),
+        AuthToken.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+)
+
+
+def account_by_token(session: Session, digest: str, now: datetime) -> Account | None:
+    """The active user holding this unexpired token, with their parks, in one statement."""
+    row = session.execute(_ACCOUNT_BY_TOKEN, {"digest": digest, "now": now}).first()
     if row is None:
         return None
     user_id, username, display_name, role, firm_id, codes = row
-    return TokenHolder(
-        user_id=user_id,
-        username=username,
-        display_name=display_name,
-        role=Role(role),
-        firm_id=firm_id,
-        park_codes=frozenset(codes.split(",")) if codes else frozenset(),
-    )
+    parks = frozenset(codes.split(",")) if codes else frozenset()
+    return Account(user_id, username, display_name, Role(role), firm_id, parks)
 
 
 def failures_since(

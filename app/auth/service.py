@@ -69,8 +69,8 @@ def issue_token(session: Session, user: User, kind: TokenKind) -> IssuedToken:
     return IssuedToken(token=token, max_age_seconds=hours * 3600)
 
 
-def resolve_token(session: Session, token: str) -> repository.TokenHolder | None:
-    return repository.holder_by_token(session, token_digest(token), utcnow())
+def resolve_token(session: Session, token: str) -> repository.Account | None:
+    return repository.account_by_token(session, token_digest(token), utcnow())
 
 
 def revoke_token(session: Session, token: str) -> None:
