@@ -44,13 +44,11 @@ def scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
     """Limit a query over `Firm` to the firms the principal may see.
 
     Officers: firms whose current membership is in one of their parks. Firm users: their own firm.
-    Admins and leaders: every firm.
+    Admins and leaders: every firm. (The rule is `_scope_shape`, which the list's prebuilt statements use.)
     """
-    if principal.role is Role.firm:
-        return stmt.where(Firm.id == (principal.firm_id or -1))
-    if principal.park_codes is None:
-        return stmt
-    return stmt.where(Firm.park_code.in_(principal.park_codes))
+    shape, params = _scope_shape(principal)
+    clause = _SCOPE_CLAUSES[shape]
+    return stmt if clause is None else stmt.where(clause).params(params)
 
 
 def held_on(day: date | BindParameter[date]) -> Any:
@@ -140,7 +138,7 @@ _SCOPE_CLAUSES: dict[str, Any] = {
 _FILTERS = ("q", "park", "area", "industry", "tier", "tag", "status", "officer")
 
 
-def _filter_params(filters: FirmFilters, today: date) -> dict[str, Any]:
+def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[str, Any]:
     """The parameters of the filters set (the statement's shape is which of them are)."""
     params: dict[str, Any] = {}
     for name in _FILTERS:
@@ -148,9 +146,16 @@ def _filter_params(filters: FirmFilters, today: date) -> dict[str, Any]:
         if value:
             params[name] = value
     if "q" in params:
-        # What `contains(..., autoescape=True)` binds: the needle with "/" escaping / % _.
-        needle = params["q"].strip().lower()
-        params["q"] = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        needle = params.pop("q").strip().lower()
+        if (
+            len(needle) == 2
+            and session.get_bind().dialect.name == "postgresql"
+            and _pair_is_rare(session, needle)
+        ):
+            params["q_pair"] = needle
+        else:
+            # What `contains(..., autoescape=True)` binds: the needle with "/" escaping / % _.
+            params["q"] = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
     if "tier" in params:
         params["today"] = today
     return params
@@ -432,11 +437,7 @@ def list_firms(
     if session.autoflush:
         session.flush()
     scope, params = _scope_shape(principal)
-    params.update(_filter_params(filters, today))
-    term = (filters.q or "").strip().lower()
-    if len(term) == 2 and session.get_bind().dialect.name == "postgresql" and _pair_is_rare(session, term):
-        del params["q"]
-        params["q_pair"] = term
+    params.update(_filter_params(session, filters, today))
     used = frozenset(params) - {"scope_firm", "scope_parks", "today"}
     st = _statements(scope, used, sort if sort in SORTS else "name", descending)
     page_ids, total = _page_ids(session, st, params, limit=limit, offset=offset)
