@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin
@@ -49,10 +49,12 @@ class Firm(TimestampMixin, Base):
         # table): the list's totals.
         Index("ix_firms_park_code_id", "park_code", "id"),
         Index("ix_firms_industry_code_id", "industry_code", "id"),
+        # The list's default order: a page far into it walks this index alone (no row read per firm passed).
+        Index("ix_firms_name_id", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(128), index=True, info=label("企业名称"))
+    name: Mapped[str] = mapped_column(String(128), info=label("企业名称"))
     uscc: Mapped[str] = mapped_column(String(18), unique=True, info=label("统一社会信用代码"))
     founded_on: Mapped[date | None] = mapped_column(Date, info=label("成立日期"))
     district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"), info=label("注册地"))
@@ -165,3 +167,15 @@ class Contact(Base):
     id_number: Mapped[str | None] = mapped_column(String(32), info={"label": "身份证号", "personal": True})
     email: Mapped[str | None] = mapped_column(String(128), info=label("邮箱"))
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False, info=label("主要联系人"))
+
+
+class FirmListEpoch(Base):
+    """One row whose `epoch` changes whenever a firm list's total may change: a write to what the list's
+    filters read (firms' searchable and placement columns, recognitions, tags, industries). Database triggers
+    set it (migration a7c3e9d2f481), so every writer counts, SQL included; `repository` keeps the totals it
+    counted under the epoch it read and counts again once it moves."""
+
+    __tablename__ = "firm_list_epoch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -31,6 +31,8 @@ class References:
     options: ReferenceOptions
     names: dict[str, dict[str, str]]
     industry_options: Options
+    # An industry's code and its sub-industries' (what a filter on it matches), by code.
+    industry_family: dict[str, list[str]]
 
 
 TTL_SECONDS = 30.0
@@ -101,7 +103,16 @@ def _build(rows: tuple[Any, ...]) -> References:
     options = ReferenceOptions(
         parks=parks, districts=districts, areas=areas, carriers=carriers, industries=industries
     )
-    return References(options=options, names=options.names, industry_options=options.industry_options())
+    family: dict[str, list[str]] = {i.code: [i.code] for i in industries}
+    for i in industries:
+        if i.parent_code in family:
+            family[i.parent_code].append(i.code)
+    return References(
+        options=options,
+        names=options.names,
+        industry_options=options.industry_options(),
+        industry_family=family,
+    )
 
 
 def load(session: Session) -> References:

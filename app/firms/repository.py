@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -27,13 +29,25 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql.expression import BindParameter, CompoundSelect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import BindParameter
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.auth.models import Role, User, UserPark
 from app.auth.principal import Principal
-from app.firms.models import Contact, Firm, FirmName, FirmStatus, FirmStatusPeriod, FirmTag, Membership
+from app.firms.models import (
+    Contact,
+    Firm,
+    FirmListEpoch,
+    FirmName,
+    FirmStatus,
+    FirmStatusPeriod,
+    FirmTag,
+    Membership,
+)
 from app.recognitions.models import Recognition
 from app.reference.models import Area, Carrier, District, Industry, Park
 
@@ -156,6 +170,14 @@ def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[
         else:
             # What `contains(..., autoescape=True)` binds: the needle with "/" escaping / % _.
             params["q"] = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    if "industry" in params:
+        # An industry group matches its sub-industries too: the codes are bound, so that the planner sees
+        # which (and how many) firms they hold (a subquery of industries hid that: it read a third of the
+        # table in id order to find 500 firms of one small industry).
+        from app.firms import references  # it reads its rows through this module
+
+        code = params.pop("industry")
+        params["industries"] = references.load(session).industry_family.get(code, [code])
     if "tier" in params:
         params["today"] = today
     return params
@@ -183,11 +205,8 @@ def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
         stmt = stmt.where(Firm.park_code == bindparam("park"))
     if "area" in used:
         stmt = stmt.where(Firm.area_code == bindparam("area"))
-    if "industry" in used:
-        # An industry group matches its sub-industries too.
-        industry = bindparam("industry", type_=String())
-        sub = select(Industry.code).where(or_(Industry.code == industry, Industry.parent_code == industry))
-        stmt = stmt.where(Firm.industry_code.in_(sub))
+    if "industries" in used:
+        stmt = stmt.where(Firm.industry_code.in_(bindparam("industries", expanding=True)))
     if "tier" in used:
         stmt = stmt.where(
             exists().where(
@@ -235,6 +254,57 @@ def _pair_is_rare(session: Session, pair: str) -> bool:
     return _pair_stats[1].get(pair, 0.0) < RARE_PAIR
 
 
+class _ListsDirty(FunctionElement[str]):
+    """Whether this transaction has itself written what lists count, not yet committed (PostgreSQL: the flag
+    the triggers of migration a7c3e9d2f481 set; the epoch moves only at commit). SQLite moves the epoch at
+    once, so it has no such flag."""
+
+    inherit_cache = True
+    type = String()
+    name = "lists_dirty"
+
+
+@compiles(_ListsDirty)
+def _lists_dirty_default(element: _ListsDirty, compiler: SQLCompiler, **kw: Any) -> str:
+    return "NULL"
+
+
+@compiles(_ListsDirty, "postgresql")
+def _lists_dirty_postgresql(element: _ListsDirty, compiler: SQLCompiler, **kw: Any) -> str:
+    return "current_setting('ladder.lists_dirty', true)"
+
+
+class _Totals:
+    """Totals of list shapes counted under an epoch (`FirmListEpoch`), per process: a total stays right while
+    the epoch it was counted under is the one the database holds, since every write that could change it moves
+    the epoch (database triggers). Least recently used totals go first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._totals: OrderedDict[Hashable, tuple[int, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[int, int] | None:
+        with self._lock:
+            total = self._totals.get(key)
+            if total is not None:
+                self._totals.move_to_end(key)
+            return total
+
+    def put(self, key: Hashable, epoch_total: tuple[int, int]) -> None:
+        with self._lock:
+            self._totals[key] = epoch_total
+            self._totals.move_to_end(key)
+            while len(self._totals) > self._size:
+                self._totals.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._totals.clear()
+
+
+TOTALS = _Totals()
+
 SPARSE = 500
 # Share of the table the probe may read before its SPARSE + 1 matches for them to count as dense (below).
 DENSE_WITHIN = 0.2
@@ -271,6 +341,29 @@ class _Statements:
     count: Select[Any]
     forward: Select[Any]
     backward: Select[Any]
+    # The walks again, each beside the epoch and this transaction's dirty flag read in the same statement:
+    # one statement for a page of a shape whose total is known (`TOTALS`).
+    forward_checked: Select[Any]
+    backward_checked: Select[Any]
+
+
+def _checked(keyed: Select[Any], column: Any, key_desc: bool, id_desc: bool) -> Select[Any]:
+    """A walk of the sort index (`keyed`: ids and sort keys) beside the epoch and the dirty flag: an outer
+    join, so that an empty page still brings them (one row, no id)."""
+    inner = (column.desc() if key_desc else column.asc(), Firm.id.desc() if id_desc else Firm.id.asc())
+    page = keyed.order_by(*inner).limit(LIMIT).offset(OFFSET).subquery("page")
+    marks = select(
+        select(FirmListEpoch.epoch).where(FirmListEpoch.id == 1).scalar_subquery().label("epoch"),
+        _ListsDirty().label("dirty"),
+    ).subquery("marks")
+    return (
+        select(marks.c.epoch, marks.c.dirty, page.c.id)
+        .select_from(marks.outerjoin(page, true()))
+        .order_by(
+            page.c.sort_key.desc() if key_desc else page.c.sort_key.asc(),
+            page.c.id.desc() if id_desc else page.c.id.asc(),
+        )
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -304,7 +397,10 @@ def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -
         .subquery("page")
     )
     probe_stmt = _total_and_page(probed, sparse_page, descending).add_columns(
-        probed.c.top_probed, probed.c.top
+        probed.c.top_probed,
+        probed.c.top,
+        select(FirmListEpoch.epoch).where(FirmListEpoch.id == 1).scalar_subquery().label("epoch"),
+        _ListsDirty().label("dirty"),
     )
 
     # One pass over the matches: gathered once (with their sort key), then counted and the page taken from
@@ -339,6 +435,8 @@ def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -
         count=select(func.count()).select_from(ids.subquery()),
         forward=ids.order_by(*_ordered(column, descending)).limit(LIMIT).offset(OFFSET),
         backward=ids.order_by(*backward).limit(LIMIT).offset(OFFSET),
+        forward_checked=_checked(keyed, column, descending, False),
+        backward_checked=_checked(keyed, column, not descending, True),
     )
 
 
@@ -353,7 +451,13 @@ def _total_of(rows: Sequence[Any]) -> tuple[list[int], int]:
 
 
 def _page_ids(
-    session: Session, st: _Statements, params: dict[str, Any], *, limit: int, offset: int
+    session: Session,
+    st: _Statements,
+    params: dict[str, Any],
+    *,
+    limit: int,
+    offset: int,
+    shape: Hashable,
 ) -> tuple[list[int], int]:
     """The ids of one page of matches, in order, and the total.
 
@@ -363,33 +467,85 @@ def _page_ids(
     paged in one more pass; dense matches are counted and the sort index walked, which is quick precisely
     because they are dense. Whether they are dense: a scan reads firms in about the order of their ids, so
     matches that all came from the lowest ids are (at 100k, a search for 科技, which 73 % of names hold:
-    45 ms against 70-85 ms for one pass sorting every match)."""
+    45 ms against 70-85 ms for one pass sorting every match).
+
+    A total counted before is not counted again while the epoch the probe read with it stands (`TOTALS`):
+    the page is then walked from the nearer end of the sort index."""
     paged = {**params, "limit": limit, "offset": offset}
+    values = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(params.items()))
+    key = (session.connection().engine.url, shape, values)
+    known = TOTALS.get(key)
+    if known is not None:
+        epoch, total = known
+        page, current = _walk_checked(session, st, params, total, epoch, limit=limit, offset=offset)
+        if current:
+            return page, total
     rows = _run(session, st.probe, paged)
     page, probed = _total_of(rows)
     if probed <= SPARSE:
         return page, probed
     if int(rows[0].top_probed or 0) > DENSE_WITHIN * int(rows[0].top or 0):
-        return _total_of(_run(session, st.scan, paged))
-    # The total is at least SPARSE + 1: a page that ends before the middle of that is walked forward
-    # whatever the total, so the count and the walk can share one statement.
-    if 2 * offset + limit <= SPARSE + 1:
-        return _total_of(_run(session, st.count_and_walk, paged))
-    total = int(_run(session, st.count, params)[0][0] or 0)
+        page, total = _total_of(_run(session, st.scan, paged))
+    elif 2 * offset + limit <= SPARSE + 1:
+        # The total is at least SPARSE + 1: a page that ends before the middle of that is walked forward
+        # whatever the total, so the count and the walk can share one statement.
+        page, total = _total_of(_run(session, st.count_and_walk, paged))
+    else:
+        total = int(_run(session, st.count, params)[0][0] or 0)
+        page = _walk(session, st, params, total, limit=limit, offset=offset)
+    if rows[0].epoch is not None and rows[0].dirty != "on":
+        TOTALS.put(key, (rows[0].epoch, total))
+    return page, total
+
+
+def _walk_checked(
+    session: Session,
+    st: _Statements,
+    params: dict[str, Any],
+    total: int,
+    epoch: int,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[int], bool]:
+    """One page of `total` matches from the sort index, and whether `total` still holds: the epoch read in
+    the same statement is the one it was counted under, and this transaction has not written lists' rows."""
     if offset >= total:
-        return [], total
+        # Past the end: only the check (an empty walk).
+        rows = _run(session, st.forward_checked, {**params, "limit": 0, "offset": 0})
+        page = []
+    elif offset + limit <= total - offset:
+        rows = _run(session, st.forward_checked, {**params, "limit": limit, "offset": offset})
+        page = [r.id for r in rows if r.id is not None]
+    else:
+        end = min(offset + limit, total)
+        rows = _run(session, st.backward_checked, {**params, "limit": end - offset, "offset": total - end})
+        page = [r.id for r in rows if r.id is not None]
+        page.reverse()
+    return page, rows[0].epoch == epoch and rows[0].dirty != "on"
+
+
+def _walk(
+    session: Session, st: _Statements, params: dict[str, Any], total: int, *, limit: int, offset: int
+) -> list[int]:
+    """One page of `total` matches from the sort index."""
+    paged = {**params, "limit": limit, "offset": offset}
+    if offset >= total:
+        return []
     # Past the middle, walk the sort index from the other end (the exact reverse order: every key flips, and
     # each engine puts NULLs at opposite ends for ASC and DESC), so no page costs more than half the list.
     if offset + limit <= total - offset:
-        return [r[0] for r in _run(session, st.forward, paged)], total
+        return [r[0] for r in _run(session, st.forward, paged)]
     end = min(offset + limit, total)
     tail = [
         r[0] for r in _run(session, st.backward, {**params, "limit": end - offset, "offset": total - end})
     ]
     tail.reverse()
-    return tail, total
+    return tail
 
 
+# Labels joined in one string (a tag may hold a comma; no one types the unit separator).
+LABEL_SEPARATOR = "\x1f"
 _ROWS = (
     select(
         Firm.id,
@@ -405,19 +561,19 @@ _ROWS = (
         Membership.area_code,
         Membership.industry_code,
         User.display_name,
+        # Tiers held today and current tags, in the same statement.
+        select(func.aggregate_strings(Recognition.tier, LABEL_SEPARATOR))
+        .where(Recognition.firm_id == Firm.id, held_on(bindparam("today", type_=Date())))
+        .scalar_subquery()
+        .label("tiers"),
+        select(func.aggregate_strings(FirmTag.tag, LABEL_SEPARATOR))
+        .where(FirmTag.firm_id == Firm.id, FirmTag.valid_to.is_(None))
+        .scalar_subquery()
+        .label("tags"),
     )
     .outerjoin(Membership, and_(Membership.firm_id == Firm.id, CURRENT))
     .outerjoin(User, User.id == Firm.officer_id)
     .where(Firm.id.in_(bindparam("ids", expanding=True)))
-)
-# Tiers held today and current tags in one statement (kind 0: tier, 1: tag).
-_LABELS: CompoundSelect[Any] = union_all(
-    select(Recognition.firm_id, literal(0).label("kind"), Recognition.tier.label("code")).where(
-        Recognition.firm_id.in_(bindparam("ids", expanding=True)), held_on(bindparam("today", type_=Date()))
-    ),
-    select(FirmTag.firm_id, literal(1).label("kind"), FirmTag.tag.label("code")).where(
-        FirmTag.firm_id.in_(bindparam("ids", expanding=True)), FirmTag.valid_to.is_(None)
-    ),
 )
 
 
@@ -432,7 +588,7 @@ def list_firms(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[FirmRow], int]:
-    """One page of firms in scope, and the total, in a fixed number of queries (1 to 3 for the page, 2 for
+    """One page of firms in scope, and the total, in a fixed number of queries (1 to 3 for the page, 1 for
     its rows). The statements are built once per shape and the rows are plain columns, not ORM entities."""
     if session.autoflush:
         session.flush()
@@ -440,11 +596,11 @@ def list_firms(
     params.update(_filter_params(session, filters, today))
     used = frozenset(params) - {"scope_firm", "scope_parks", "today"}
     st = _statements(scope, used, sort if sort in SORTS else "name", descending)
-    page_ids, total = _page_ids(session, st, params, limit=limit, offset=offset)
+    page_ids, total = _page_ids(session, st, params, limit=limit, offset=offset, shape=(scope, used))
     if not page_ids:
         return [], total
     by_id: dict[int, FirmRow] = {}
-    for r in _run(session, _ROWS, {"ids": page_ids}):
+    for r in _run(session, _ROWS, {"ids": page_ids, "today": today}):
         by_id[r.id] = FirmRow(
             firm=ListFirm(
                 r.id, r.name, r.uscc, r.founded_on, r.status, r.updated_at, r.version, r.officer_id
@@ -452,14 +608,11 @@ def list_firms(
             membership=ListPlacement(r.park_code, r.area_code, r.industry_code)
             if r.membership_id is not None
             else None,
+            # A tier held under two recognitions (a renewal overlapping) counts once.
+            tiers_held=list(dict.fromkeys(r.tiers.split(LABEL_SEPARATOR))) if r.tiers else [],
+            tags=r.tags.split(LABEL_SEPARATOR) if r.tags else [],
             officer=ListOfficer(r.display_name) if r.display_name is not None else None,
         )
-    for firm_id, kind, code in _run(session, _LABELS, {"ids": page_ids, "today": today}):
-        row = by_id[firm_id]
-        if kind:
-            row.tags.append(code)
-        elif code not in row.tiers_held:
-            row.tiers_held.append(code)
     return [by_id[i] for i in page_ids], total
 
 

@@ -241,6 +241,10 @@ def replace_decisions(
         if postgres:
             # Index and constraint rebuilds sort in memory rather than on disk.
             conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
+            # Dropping the keys to firms alters firms, which PostgreSQL refuses while this transaction has
+            # deferred trigger events on it (the list epoch's, migration a7c3e9d2f481, after a firm was
+            # written in it): they fire now instead of at commit.
+            conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
         # Indexes first: a DELETE (SQLite, which checks foreign keys row by row) then maintains fewer.
         conn.execute(DropIndex(_pool_index()))
         for key in keys:

@@ -33,7 +33,7 @@ from app.recognitions import service as recognitions_service
 from app.recognitions.models import RECOGNITION_KIND_LABELS, RECOGNITION_LEVEL_LABELS
 from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS
 from app.web.formatting import fmt_amount, today
-from app.web.templating import redirect_after_post, render, wants_block
+from app.web.templating import redirect_after_post, render, url_path, wants_block
 
 
 def _recognition_status(view: firm_file.RecognitionView, as_of: date) -> tuple[str, str]:
@@ -346,7 +346,7 @@ def _fact_hint(key: str) -> str:
 
 
 def _detail_url(request: Request, firm: Firm, anchor: str = "") -> str:
-    url = request.app.url_path_for("firms:detail", firm_id=str(firm.id))
+    url = url_path(request.app, "firms:detail", firm_id=firm.id)
     return f"{url}#{anchor}" if anchor else url
 
 

@@ -18,7 +18,7 @@ from app.firms.repository import ListFirm
 from app.firms.web.common import LABELS, by_ladder, clean, int_or_none, opts
 from app.tiers.codes import LADDER_LEVEL_LABELS, TIER_LABELS, ladder_level
 from app.web.formatting import today
-from app.web.templating import render, wants_block
+from app.web.templating import render, url_path, wants_block
 
 router = APIRouter()
 
@@ -120,7 +120,7 @@ def list_page(
                 tags=row.tags,
             )
         )
-    list_url = request.app.url_path_for("firms:list")
+    list_url = url_path(request.app, "firms:list")
     active = {k: v for k, v in values.items() if v}
     base = list_url + ("?" + urlencode(active) if active else "")
     page_base = list_url + "?" + urlencode({**active, "sort": sort_key, "dir": direction})
