@@ -281,19 +281,20 @@ class _Totals:
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
-        self._totals: OrderedDict[Hashable, tuple[int, int]] = OrderedDict()
+        # key → (epoch, total, highest firm id then)
+        self._totals: OrderedDict[Hashable, tuple[int, int, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> tuple[int, int] | None:
+    def get(self, key: Hashable) -> tuple[int, int, int] | None:
         with self._lock:
             total = self._totals.get(key)
             if total is not None:
                 self._totals.move_to_end(key)
             return total
 
-    def put(self, key: Hashable, epoch_total: tuple[int, int]) -> None:
+    def put(self, key: Hashable, kept: tuple[int, int, int]) -> None:
         with self._lock:
-            self._totals[key] = epoch_total
+            self._totals[key] = kept
             self._totals.move_to_end(key)
             while len(self._totals) > self._size:
                 self._totals.popitem(last=False)
@@ -306,8 +307,10 @@ class _Totals:
 TOTALS = _Totals()
 
 SPARSE = 500
-# Share of the table the probe may read before its SPARSE + 1 matches for them to count as dense (below).
-DENSE_WITHIN = 0.2
+# Share of the table the probe may read before its SPARSE + 1 matches for them to count as dense (below):
+# matches 10 % dense or more. (At 2-3 %, a tier such as 专精特新"小巨人" at 100k firms, walking the name
+# index to page 9 tested 18,000 firms: 50 ms, against 12 ms to gather and sort all 2,500.)
+DENSE_WITHIN = 0.05
 
 
 def _ordered(column: Any, descending: bool) -> tuple[Any, Any]:
@@ -458,6 +461,7 @@ def _page_ids(
     limit: int,
     offset: int,
     shape: Hashable,
+    lookups: bool,
 ) -> tuple[list[int], int]:
     """The ids of one page of matches, in order, and the total.
 
@@ -470,16 +474,24 @@ def _page_ids(
     45 ms against 70-85 ms for one pass sorting every match).
 
     A total counted before is not counted again while the epoch the probe read with it stands (`TOTALS`):
-    the page is then walked from the nearer end of the sort index."""
+    the page is then walked from the nearer end of the sort index, unless the matches are so thin that
+    gathering them all costs less (`lookups`: a filter tested firm by firm is set)."""
     paged = {**params, "limit": limit, "offset": offset}
     values = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(params.items()))
     key = (session.connection().engine.url, shape, values)
     known = TOTALS.get(key)
     if known is not None:
-        epoch, total = known
-        page, current = _walk_checked(session, st, params, total, epoch, limit=limit, offset=offset)
-        if current:
-            return page, total
+        epoch, total, top = known
+        # Walking the sort index to the page tests (rows to the page) / (share of the table that matches)
+        # firms; gathering every match tests about as many firms as match. Without a filter tested firm by
+        # firm (a search, a tier, a tag) the walk reads the index alone and is always the cheaper.
+        nearer = min(offset + limit, max(total - offset, 0))
+        if not lookups or nearer * max(top, 1) <= total * total:
+            page, current = _walk_checked(session, st, params, total, epoch, limit=limit, offset=offset)
+            if current:
+                return page, total
+        else:
+            return _total_of(_run(session, st.scan, paged))
     rows = _run(session, st.probe, paged)
     page, probed = _total_of(rows)
     if probed <= SPARSE:
@@ -494,7 +506,7 @@ def _page_ids(
         total = int(_run(session, st.count, params)[0][0] or 0)
         page = _walk(session, st, params, total, limit=limit, offset=offset)
     if rows[0].epoch is not None and rows[0].dirty != "on":
-        TOTALS.put(key, (rows[0].epoch, total))
+        TOTALS.put(key, (rows[0].epoch, total, int(rows[0].top or 0)))
     return page, total
 
 
@@ -596,7 +608,15 @@ def list_firms(
     params.update(_filter_params(session, filters, today))
     used = frozenset(params) - {"scope_firm", "scope_parks", "today"}
     st = _statements(scope, used, sort if sort in SORTS else "name", descending)
-    page_ids, total = _page_ids(session, st, params, limit=limit, offset=offset, shape=(scope, used))
+    page_ids, total = _page_ids(
+        session,
+        st,
+        params,
+        limit=limit,
+        offset=offset,
+        shape=(scope, used),
+        lookups=bool(used & {"q", "q_pair", "tier", "tag"}),
+    )
     if not page_ids:
         return [], total
     by_id: dict[int, FirmRow] = {}

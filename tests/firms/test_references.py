@@ -3,10 +3,13 @@ one written by another process shows once the cache's time runs out."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
+from app.auth.models import Role
 from app.firms import references
 from app.reference.models import Park
 
@@ -36,3 +39,20 @@ def test_a_park_written_by_another_process_shows_when_the_cache_expires(
     assert park_names(db)["lingang_core"] == "临港核心园"
     db.execute(delete(Park).where(Park.code == "lingang_core"))
     assert "lingang_core" not in park_names(db)
+
+
+def test_the_officer_filter_shows_a_new_officer_at_once_and_forgets_a_deactivated_one(
+    db: Session, make_user: Any
+) -> None:
+    def names(parks: frozenset[str] | None) -> list[str]:
+        return [name for _id, name in references.officer_choices(db, parks)]
+
+    before_all, before_jingan = names(None), names(frozenset({"jingan"}))  # cached now
+    officer = make_user(Role.officer, parks=["jingan"], display_name="新来的专员")
+    assert "新来的专员" in names(None)
+    assert "新来的专员" in names(frozenset({"jingan"}))
+    assert "新来的专员" not in names(frozenset({"yangpu"}))
+    officer.is_active = False
+    db.flush()
+    assert names(None) == before_all
+    assert names(frozenset({"jingan"})) == before_jingan

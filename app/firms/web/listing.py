@@ -146,7 +146,7 @@ def list_page(
         "tier_options": opts(TIER_LABELS),
         "tag_options": [(t, t) for t in KNOWN_TAGS],
         "status_options": opts(FIRM_STATUS_LABELS),
-        "officer_options": repository.officer_choices(session, principal.park_codes),
+        "officer_options": references.officer_choices(session, principal.park_codes),
         "can_create": principal.can_create_firms,
     }
     # The address bar gets only the filters set (not every empty field): shareable, and Back works.
