@@ -194,11 +194,13 @@ def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
         # PostgreSQL only: a two-character term through the index of character pairs (migration
         # f3d8a1b6c047), which the trigram index cannot serve. Holding the pair is holding the term, so
         # this stands in for the LIKE (whose selectivity the planner cannot guess: it scanned every firm
-        # for 航空 believing ten would match).
+        # for 航空 believing ten would match). OFFSET 0 keeps the subquery apart, so that its rows come
+        # from the pairs index: joined in, the probe's "first 501 by id" walked the side table in id order
+        # testing every firm's pairs (航空: 21 ms against 7).
         stmt = stmt.where(
             text(
                 "firms.id IN (SELECT firm_id FROM firm_search_pairs "
-                "WHERE pairs @> ARRAY[CAST(:q_pair AS text)])"
+                "WHERE pairs @> ARRAY[CAST(:q_pair AS text)] OFFSET 0)"
             )
         )
     if "park" in used:

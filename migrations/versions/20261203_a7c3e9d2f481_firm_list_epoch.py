@@ -9,6 +9,10 @@ it while the epoch has not moved.
 PostgreSQL: the epoch is bumped once per transaction *at commit* (a deferred constraint trigger, so a long
 import does not hold the epoch row's lock and block every other writer), and until then a statement trigger
 marks the writing transaction (`ladder.lists_dirty`, transaction-local) so that its own lists count afresh.
+A transaction that wrote firms and then alters the firms table (or a key to it) must first fire those
+deferred events (`SET CONSTRAINTS ALL IMMEDIATE`, as `rules.batch` does before dropping its keys): PostgreSQL
+refuses the ALTER while they are pending.
+
 SQLite has one writer at a time: a plain trigger sets a new random epoch at once (random, not +1, so that a
 rolled-back value is never seen again with other data).
 
