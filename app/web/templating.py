@@ -58,14 +58,15 @@ def url_path(app: Starlette, name: str, **params: Any) -> str:
     return _url_path(app, name, tuple(values))
 
 
-def wants_block(request: Request, block: str) -> bool:
-    """True when htmx targets exactly this block (`{% block firm_table %}` ↔ `id="firm-table"`)."""
+def wants_block(request: Request, block: str, slot: str | None = None) -> bool:
+    """True when htmx targets exactly this block (`{% block firm_table %}` ↔ `id="firm-table"`; `slot`: the
+    element's id when it is not the block's name, as for a block rendered once per row)."""
     headers = request.headers
     if headers.get("hx-request") != "true":
         return False
     if headers.get("hx-boosted") == "true" or headers.get("hx-history-restore-request") == "true":
         return False
-    return headers.get("hx-target") == block.replace("_", "-")
+    return headers.get("hx-target") == (slot or block.replace("_", "-"))
 
 
 def render(
@@ -77,9 +78,11 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
     retarget: bool = False,
+    slot: str | None = None,
 ) -> Response:
-    """The page, or only `block` when htmx targets it. `retarget`: render `block` for any htmx request and
-    tell htmx to swap it in place of its own element (HX-Retarget), e.g. a form's errors after a preview."""
+    """The page, or only `block` when htmx targets it (its element `slot`, when not named after the block).
+    `retarget`: render `block` for any htmx request and tell htmx to swap it in place of its own element
+    (HX-Retarget), e.g. a form's errors after a preview."""
     ctx: dict[str, Any] = {
         "request": request,
         "principal": getattr(request.state, "principal", None),
@@ -88,7 +91,7 @@ def render(
         "today": formatting.today(),
     }
     ctx.update(context or {})
-    block_name = block if block is not None and wants_block(request, block) else None
+    block_name = block if block is not None and wants_block(request, block, slot) else None
     if retarget and block is not None and request.headers.get("hx-request") == "true":
         block_name = block
         headers = {**(headers or {}), "HX-Retarget": "#" + block.replace("_", "-"), "HX-Reswap": "outerHTML"}

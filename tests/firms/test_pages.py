@@ -634,3 +634,78 @@ def test_the_file_lists_the_open_tasks_with_a_link_to_my_tasks(signed_in: TestCl
 
     tasks = html[html.index('id="tasks"') : html.index('id="history"')]
     assert "提醒企业准备高企复核材料" in tasks and "王专员" in tasks and 'href="/tasks"' in tasks
+
+
+# --- a certificate's revoke form, loaded when its row's 撤销 is opened --------------------------------------
+
+
+def test_each_certificate_carries_its_revoke_form_closed_with_a_link_that_opens_it(
+    signed_in: TestClient,
+) -> None:
+    firm = FirmFactory()
+    recs = [RecognitionFactory(firm=firm, tier=tier) for tier in ("tech_sme", "hnte")]
+
+    page = signed_in.get(f"/firms/{firm.id}").text
+
+    for rec in recs:
+        url, slot = f"/firms/{firm.id}/recognitions/{rec.id}/revoke", f"revoke-form-{rec.id}"
+        assert f'<div id="{slot}">' in page
+        assert f'hx-get="{url}" hx-trigger="toggle once" hx-target="#{slot}"' in page
+        assert f'<a href="{url}#{slot}">打开表单</a>' in page
+    assert 'name="revoke_reason"' not in page
+
+
+def test_a_revoke_form_asked_for_by_htmx_comes_alone_and_open_and_revokes(signed_in: TestClient) -> None:
+    firm = FirmFactory()
+    rec = RecognitionFactory(firm=firm, tier="hnte", certificate_no="GR2024-88")
+    slot = f"revoke-form-{rec.id}"
+
+    fragment = signed_in.get(
+        f"/firms/{firm.id}/recognitions/{rec.id}/revoke", headers={"HX-Request": "true", "HX-Target": slot}
+    ).text
+
+    assert "<html" not in fragment and fragment.lstrip().startswith(f'<div id="{slot}">')
+    assert '<details class="row-action" open>' in fragment
+    assert f'id="revoke-{rec.id}-reason"' in fragment
+    assert f'hx-post="/firms/{firm.id}/recognitions/{rec.id}/revoke"' in fragment
+    assert f'name="csrf_token" value="{CSRF_TOKEN}"' in fragment
+
+    posted = signed_in.post(
+        f"/firms/{firm.id}/recognitions/{rec.id}/revoke",
+        data={"csrf_token": CSRF_TOKEN, "revoked_on": today().isoformat(), "revoke_reason": "材料不实"},
+    )
+    assert posted.status_code in (200, 303)
+    page = signed_in.get(f"/firms/{firm.id}").text
+    assert "材料不实" in page and f'id="{slot}"' not in page  # revoked: no revoke form any more
+
+
+def test_without_javascript_a_revoke_link_opens_the_whole_file_with_that_form_open(
+    signed_in: TestClient,
+) -> None:
+    firm = FirmFactory(name="撤销无脚本企业有限公司")
+    rec, other = RecognitionFactory(firm=firm, tier="hnte"), RecognitionFactory(firm=firm, tier="tech_sme")
+
+    page = signed_in.get(f"/firms/{firm.id}/recognitions/{rec.id}/revoke").text
+
+    assert "<html" in page and "撤销无脚本企业有限公司" in page
+    assert f'id="revoke-{rec.id}-reason"' in page
+    assert f'id="revoke-{other.id}-reason"' not in page
+
+
+def test_a_revoke_form_is_only_for_editors_of_that_firms_certificates(
+    client: TestClient, login: Login, make_user: Callable[..., User]
+) -> None:
+    firm = FirmFactory(park="yangpu")
+    rec = RecognitionFactory(firm=firm)
+    elsewhere = RecognitionFactory(firm=FirmFactory(park="yangpu"))
+
+    login(client, make_user(Role.leader))
+    as_leader = client.get(f"/firms/{firm.id}/recognitions/{rec.id}/revoke")
+    login(client, make_user(Role.officer, parks=["jingan"]))
+    as_other_officer = client.get(f"/firms/{firm.id}/recognitions/{rec.id}/revoke")
+    login(client, make_user(Role.officer, parks=["yangpu"]))
+    not_this_firms = client.get(f"/firms/{firm.id}/recognitions/{elsewhere.id}/revoke")
+
+    assert as_leader.status_code == 403
+    assert as_other_officer.status_code == 404
+    assert not_this_firms.status_code == 404

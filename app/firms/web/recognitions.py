@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -15,12 +16,13 @@ from app.firms.dependencies import FirmDep
 from app.firms.schemas import RecognitionIn, RevokeIn
 from app.firms.web import forms
 from app.firms.web.common import attempt, ensure_can_edit, int_or_none
-from app.firms.web.file_view import section_done, section_invalid
+from app.firms.web.file_view import file_context, section_done, section_invalid
 from app.firms.web.forms import FormDep, FormState, FormStates
 from app.policies import flows as policy_flows
 from app.recognitions import service as recognitions_service
 from app.storage import get_storage
 from app.web.formatting import today
+from app.web.templating import render, wants_block
 
 router = APIRouter()
 
@@ -76,6 +78,23 @@ def revoke_recognition(
             FormStates({f"revoke-{recognition_id}": FormState(values, errors, open=True)}),
         )
     return section_done(request, session, principal, firm, "recognitions", extra_oob=("summary", "ledger"))
+
+
+@router.get("/{firm_id}/recognitions/{recognition_id}/revoke", name="firms:revoke_form")
+def revoke_form(
+    request: Request, session: SessionDep, principal: StaffPrincipal, firm: FirmDep, recognition_id: int
+) -> Response:
+    """One recognition's revoke form, open (loaded when its row's 撤销 is opened): the form alone for htmx,
+    else the whole file with it open."""
+    ensure_can_edit(principal)
+    rec = recognitions_service.get_recognition(session, firm, recognition_id)
+    slot = f"revoke-form-{rec.id}"
+    states = FormStates({f"revoke-{rec.id}": FormState(open=True)})
+    if wants_block(request, "revoke_form", slot):
+        ctx: dict[str, Any] = {"firm": firm, "rec": rec, "states": states}
+    else:
+        ctx = file_context(request, session, principal, firm, states=states)
+    return render(request, "firms/detail.html", ctx, block="revoke_form", slot=slot)
 
 
 @router.post("/{firm_id}/evidence", name="firms:upload_evidence")
