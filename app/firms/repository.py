@@ -315,19 +315,30 @@ SPARSE = 500
 DENSE_WITHIN = 0.05
 
 
-def _ordered(column: Any, descending: bool) -> tuple[Any, Any]:
-    return (column.desc() if descending else column.asc(), Firm.id.asc())
+def _ordered(column: Any, key_desc: bool, id_desc: bool = False) -> tuple[Any, Any]:
+    return (column.desc() if key_desc else column.asc(), Firm.id.desc() if id_desc else Firm.id.asc())
 
 
-def _total_and_page(counted: Any, page: Any, descending: bool) -> Select[Any]:
-    """The total beside the page's ids: an outer join, so that a page past the end still brings the total (one
-    row, no id)."""
-    outer_key = page.c.sort_key.desc() if descending else page.c.sort_key.asc()
+def _beside(one_row: Any, page: Any, *, key_desc: bool, id_desc: bool = False) -> Select[Any]:
+    """The columns of a one-row subquery (the total; the epoch) beside the page's ids, in the page's order: an
+    outer join, so that a page past the end still brings them (one row, no id)."""
     return (
-        select(counted.c.total, page.c.id)
-        .select_from(counted.outerjoin(page, true()))
-        .order_by(outer_key, page.c.id.asc())
+        select(*one_row.c, page.c.id)
+        .select_from(one_row.outerjoin(page, true()))
+        .order_by(
+            page.c.sort_key.desc() if key_desc else page.c.sort_key.asc(),
+            page.c.id.desc() if id_desc else page.c.id.asc(),
+        )
     )
+
+
+def _marks() -> list[Any]:
+    """The epoch the database holds and this transaction's dirty flag, as columns: read in the statement that
+    counts or pages, so that a total kept under the epoch is checked in the same snapshot."""
+    return [
+        select(FirmListEpoch.epoch).where(FirmListEpoch.id == 1).scalar_subquery().label("epoch"),
+        _ListsDirty().label("dirty"),
+    ]
 
 
 LIMIT = bindparam("limit", type_=Integer())
@@ -344,31 +355,16 @@ class _Statements:
     scan: Select[Any]
     count_and_walk: Select[Any]
     count: Select[Any]
+    # Walks of the sort index from either end, each beside the epoch and this transaction's dirty flag: one
+    # statement for a page of a shape whose total is known.
     forward: Select[Any]
     backward: Select[Any]
-    # The walks again, each beside the epoch and this transaction's dirty flag read in the same statement:
-    # one statement for a page of a shape whose total is known (`TOTALS`).
-    forward_checked: Select[Any]
-    backward_checked: Select[Any]
 
 
-def _checked(keyed: Select[Any], column: Any, key_desc: bool, id_desc: bool) -> Select[Any]:
-    """A walk of the sort index (`keyed`: ids and sort keys) beside the epoch and the dirty flag: an outer
-    join, so that an empty page still brings them (one row, no id)."""
-    inner = (column.desc() if key_desc else column.asc(), Firm.id.desc() if id_desc else Firm.id.asc())
-    page = keyed.order_by(*inner).limit(LIMIT).offset(OFFSET).subquery("page")
-    marks = select(
-        select(FirmListEpoch.epoch).where(FirmListEpoch.id == 1).scalar_subquery().label("epoch"),
-        _ListsDirty().label("dirty"),
-    ).subquery("marks")
-    return (
-        select(marks.c.epoch, marks.c.dirty, page.c.id)
-        .select_from(marks.outerjoin(page, true()))
-        .order_by(
-            page.c.sort_key.desc() if key_desc else page.c.sort_key.asc(),
-            page.c.id.desc() if id_desc else page.c.id.asc(),
-        )
-    )
+def _walk_statement(keyed: Select[Any], column: Any, key_desc: bool, id_desc: bool) -> Select[Any]:
+    """A page walked along the sort index (`keyed`: ids and sort keys), beside the epoch and dirty flag."""
+    page = keyed.order_by(*_ordered(column, key_desc, id_desc)).limit(LIMIT).offset(OFFSET).subquery("page")
+    return _beside(select(*_marks()).subquery("marks"), page, key_desc=key_desc, id_desc=id_desc)
 
 
 @lru_cache(maxsize=1024)
@@ -401,12 +397,7 @@ def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -
         .offset(OFFSET)
         .subquery("page")
     )
-    probe_stmt = _total_and_page(probed, sparse_page, descending).add_columns(
-        probed.c.top_probed,
-        probed.c.top,
-        select(FirmListEpoch.epoch).where(FirmListEpoch.id == 1).scalar_subquery().label("epoch"),
-        _ListsDirty().label("dirty"),
-    )
+    probe_stmt = _beside(probed, sparse_page, key_desc=descending).add_columns(*_marks())
 
     # One pass over the matches: gathered once (with their sort key), then counted and the page taken from
     # them (a top-N sort).
@@ -419,29 +410,30 @@ def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -
         .offset(OFFSET)
         .subquery("page")
     )
-    scan_stmt = _total_and_page(
-        select(func.count().label("total")).select_from(matches).subquery("counted"), scan_page, descending
+    scan_stmt = _beside(
+        select(func.count().label("total")).select_from(matches).subquery("counted"),
+        scan_page,
+        key_desc=descending,
     )
 
     # The count and, in the same statement, the page from the sort index (the planner walks the index for
     # the page as it would in a statement of its own).
     walk_page = keyed.order_by(*_ordered(column, descending)).limit(LIMIT).offset(OFFSET).subquery("page")
-    count_and_walk = _total_and_page(
+    count_and_walk = _beside(
         select(func.count().label("total")).select_from(ids.subquery()).subquery("counted"),
         walk_page,
-        descending,
+        key_desc=descending,
     )
 
-    backward = (column.asc() if descending else column.desc(), Firm.id.desc())
+    # From the other end: the exact reverse order (every key flips; each engine puts NULLs at opposite ends
+    # for ASC and DESC), read back to front.
     return _Statements(
         probe=probe_stmt,
         scan=scan_stmt,
         count_and_walk=count_and_walk,
         count=select(func.count()).select_from(ids.subquery()),
-        forward=ids.order_by(*_ordered(column, descending)).limit(LIMIT).offset(OFFSET),
-        backward=ids.order_by(*backward).limit(LIMIT).offset(OFFSET),
-        forward_checked=_checked(keyed, column, descending, False),
-        backward_checked=_checked(keyed, column, not descending, True),
+        forward=_walk_statement(keyed, column, descending, False),
+        backward=_walk_statement(keyed, column, not descending, True),
     )
 
 
@@ -489,7 +481,7 @@ def _page_ids(
         # firm (a search, a tier, a tag) the walk reads the index alone and is always the cheaper.
         nearer = min(offset + limit, max(total - offset, 0))
         if not lookups or nearer * max(top, 1) <= total * total:
-            page, current = _walk_checked(session, st, params, total, epoch, limit=limit, offset=offset)
+            page, current = _walk(session, st, params, total, epoch, limit=limit, offset=offset)
             if current:
                 return page, total
         else:
@@ -506,56 +498,40 @@ def _page_ids(
         page, total = _total_of(_run(session, st.count_and_walk, paged))
     else:
         total = int(_run(session, st.count, params)[0][0] or 0)
-        page = _walk(session, st, params, total, limit=limit, offset=offset)
+        page = (
+            [] if offset >= total else _walk(session, st, params, total, None, limit=limit, offset=offset)[0]
+        )
     if rows[0].epoch is not None and rows[0].dirty != "on":
         TOTALS.put(key, (rows[0].epoch, total, int(rows[0].top or 0)))
     return page, total
 
 
-def _walk_checked(
+def _walk(
     session: Session,
     st: _Statements,
     params: dict[str, Any],
     total: int,
-    epoch: int,
+    epoch: int | None,
     *,
     limit: int,
     offset: int,
 ) -> tuple[list[int], bool]:
-    """One page of `total` matches from the sort index, and whether `total` still holds: the epoch read in
-    the same statement is the one it was counted under, and this transaction has not written lists' rows."""
+    """One page of `total` matches from the sort index — past the middle from the other end, so that no page
+    costs more than half the list — and whether `total` still holds: the epoch read in the same statement is
+    `epoch`, and this transaction has not written what lists count."""
     if offset >= total:
         # Past the end: only the check (an empty walk).
-        rows = _run(session, st.forward_checked, {**params, "limit": 0, "offset": 0})
+        rows = _run(session, st.forward, {**params, "limit": 0, "offset": 0})
         page = []
     elif offset + limit <= total - offset:
-        rows = _run(session, st.forward_checked, {**params, "limit": limit, "offset": offset})
+        rows = _run(session, st.forward, {**params, "limit": limit, "offset": offset})
         page = [r.id for r in rows if r.id is not None]
     else:
         end = min(offset + limit, total)
-        rows = _run(session, st.backward_checked, {**params, "limit": end - offset, "offset": total - end})
+        rows = _run(session, st.backward, {**params, "limit": end - offset, "offset": total - end})
         page = [r.id for r in rows if r.id is not None]
         page.reverse()
     return page, rows[0].epoch == epoch and rows[0].dirty != "on"
-
-
-def _walk(
-    session: Session, st: _Statements, params: dict[str, Any], total: int, *, limit: int, offset: int
-) -> list[int]:
-    """One page of `total` matches from the sort index."""
-    paged = {**params, "limit": limit, "offset": offset}
-    if offset >= total:
-        return []
-    # Past the middle, walk the sort index from the other end (the exact reverse order: every key flips, and
-    # each engine puts NULLs at opposite ends for ASC and DESC), so no page costs more than half the list.
-    if offset + limit <= total - offset:
-        return [r[0] for r in _run(session, st.forward, paged)]
-    end = min(offset + limit, total)
-    tail = [
-        r[0] for r in _run(session, st.backward, {**params, "limit": end - offset, "offset": total - end})
-    ]
-    tail.reverse()
-    return tail
 
 
 # Labels joined in one string (a tag may hold a comma; no one types the unit separator).
