@@ -50,6 +50,11 @@ _generation = 0
 _officers: dict[frozenset[str] | None, tuple[int, float, list[tuple[str, str]]]] = {}
 
 
+def _fresh(generation: int, read_at: float) -> bool:
+    """Whether what was read at `read_at` under `generation` may still be used."""
+    return generation == _generation and time.monotonic() - read_at < TTL_SECONDS
+
+
 def invalidate() -> None:
     """Forget what was read: the next `load` reads the tables again."""
     global _generation
@@ -125,7 +130,7 @@ def load(session: Session) -> References:
     """The reference tables, read at most every `TTL_SECONDS` (and after this process wrote one)."""
     global _last
     last, generation, now = _last, _generation, time.monotonic()
-    if last is not None and last[0] == generation and now - last[1] < TTL_SECONDS:
+    if last is not None and _fresh(last[0], last[1]):
         return last[3]
     rows = repository.reference_rows(session)
     # Same rows as before (the usual case when the time ran out): keep what was built from them.
@@ -141,7 +146,7 @@ def officer_choices(session: Session, park_codes: frozenset[str] | None) -> list
     account)."""
     generation, now = _generation, time.monotonic()
     kept = _officers.get(park_codes)
-    if kept is not None and kept[0] == generation and now - kept[1] < TTL_SECONDS:
+    if kept is not None and _fresh(kept[0], kept[1]):
         return kept[2]
     choices = repository.officer_choices(session, park_codes)
     with _lock:
