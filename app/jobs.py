@@ -24,3 +24,4 @@ huey = make_huey()
 
 # The consumer imports this module: register the tasks it must know.
 from app.imports import jobs as _import_jobs  # noqa: E402, F401
+from app.recognitions import jobs as _recognition_jobs  # noqa: E402, F401

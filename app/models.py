@@ -21,7 +21,7 @@ from app.policies.models import (
     ServicePackage,
     SupportPlan,
 )
-from app.recognitions.models import EvidenceFile, Recognition
+from app.recognitions.models import EvidenceFile, HeldTier, HeldTiersAsOf, Recognition
 from app.reference.models import Area, Carrier, District, Industry, Park, PlanTarget
 from app.reports.models import ReportFigure, ReportMonth, Restatement
 from app.rules.models import EvaluationRun, RuleSetting, TierDecisionRow
@@ -36,6 +36,8 @@ __all__ = [
     "District",
     "EvaluationRun",
     "EvidenceFile",
+    "HeldTier",
+    "HeldTiersAsOf",
     "FactObservation",
     "Firm",
     "FirmName",

@@ -359,7 +359,28 @@ def ensure(targets: Sequence[Target], *, regenerate: bool = False, log: Any = pr
                     f"(of which writing this database {result.insert_seconds:.1f} s)"
                 )
             out.extend(built)
+    for generated in out:
+        hold_today(generated.target, log=log)
     return out
+
+
+def hold_today(target: Target, *, log: Any = print) -> None:
+    """The tiers held today, as the hourly job keeps them in production (`app.recognitions.held`); a fresh
+    VACUUM ANALYZE when that changed many rows (the first time), as autovacuum would do soon after."""
+    from app.recognitions import held
+    from app.web.formatting import today
+
+    engine = make_engine(target.url)
+    try:
+        with Session(engine) as session:
+            removed, added = held.refresh(session, today())
+            session.commit()
+    finally:
+        engine.dispose()
+    if removed or added:
+        log(f"{target.label}: tiers held today: {removed:,} rows removed, {added:,} added")
+    if removed + added > target.size // 10:
+        analyse(target)
 
 
 def _where(target: Target) -> str:

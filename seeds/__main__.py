@@ -165,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             packages, plans_written = demo_services(session, today)
             print(f"已配置服务包 {packages} 个，一企一策方案 {plans_written} 份")
+        # The tiers held today, which the firm list's tier filter reads (the job keeps them on the day).
+        from app.recognitions import held
+
+        held.refresh(session, _today(settings.timezone))
         session.commit()
         print(_reference_summary(session))
         for line in _demo_summary(session, today):

@@ -49,7 +49,9 @@ from app.auth.service import create_user, issue_token  # noqa: E402
 from app.db import engine as app_engine  # noqa: E402
 from app.db import get_session  # noqa: E402
 from app.firms.models import Firm  # noqa: E402
+from app.recognitions import held  # noqa: E402
 from app.web.csrf import CSRF_COOKIE, SESSION_COOKIE  # noqa: E402
+from app.web.formatting import today  # noqa: E402
 from scripts.testdb import drop_database, recreate_database, sibling_url  # noqa: E402
 from seeds.reference import load_reference  # noqa: E402
 
@@ -134,6 +136,9 @@ def reference_data(migrated_database: str, engine: Engine) -> None:
     with Session(engine) as session:
         act_as(session, TEST_ACTOR)
         load_reference(session)
+        # Tiers held today kept by the triggers from here on, as in production after the hourly job: the
+        # list's tier filter reads them (tests that move "today" elsewhere get the recognitions query).
+        held.refresh(session, today())
         session.commit()
 
 
@@ -155,6 +160,13 @@ def db(engine: Engine) -> Iterator[Session]:
         session.close()
         trans.rollback()
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _held_day_read_again() -> Iterator[None]:
+    """The day of the held tiers as committed, not as a rolled-back test left it in this process's memory."""
+    held.forget()
+    yield
 
 
 @pytest.fixture(autouse=True)

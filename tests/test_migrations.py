@@ -89,8 +89,8 @@ def test_alembic_check_finds_no_difference_between_models_and_migrations(
 def test_postgresql_keeps_finer_statistics_of_the_search_column(
     empty_database: str, alembic_config: MakeConfig
 ) -> None:
-    """The list's probe relies on the planner guessing a search term's matches closely (migration b8d4e1f6a293:
-    with the default target a rare USCC fragment was taken for 2,000 firms and every firm was tested)."""
+    """The list's probe relies on the planner guessing a search term's matches closely (migration
+    b8d4e1f6a293: with the default target a rare USCC fragment was taken for 2,000 firms: all tested)."""
     if not empty_database.startswith("postgresql"):
         pytest.skip("statistics targets are PostgreSQL's")
     command.upgrade(alembic_config(empty_database), "head")

@@ -48,7 +48,7 @@ from app.firms.models import (
     FirmTag,
     Membership,
 )
-from app.recognitions.models import Recognition
+from app.recognitions.models import HeldTier, Recognition
 from app.reference.models import Area, Carrier, District, Industry, Park
 
 CURRENT = Membership.valid_to.is_(None)
@@ -179,7 +179,13 @@ def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[
         code = params.pop("industry")
         params["industries"] = references.load(session).industry_family.get(code, [code])
     if "tier" in params:
-        params["today"] = today
+        from app.recognitions import held  # it imports `held_on` from here
+
+        if held.is_current(session, today):
+            # Who holds it today, from the rows the triggers keep (migration c5e2a8f1d374).
+            params["held_tier"] = params.pop("tier")
+        else:
+            params["today"] = today
     return params
 
 
@@ -216,6 +222,10 @@ def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
                 Recognition.tier == bindparam("tier"),
                 held_on(bindparam("today", type_=Date())),
             )
+        )
+    if "held_tier" in used:
+        stmt = stmt.where(
+            exists().where(HeldTier.firm_id == Firm.id, HeldTier.tier == bindparam("held_tier"))
         )
     if "tag" in used:
         stmt = stmt.where(
@@ -593,7 +603,7 @@ def list_firms(
         limit=limit,
         offset=offset,
         shape=(scope, used),
-        lookups=bool(used & {"q", "q_pair", "tier", "tag"}),
+        lookups=bool(used & {"q", "q_pair", "tier", "held_tier", "tag"}),
     )
     if not page_ids:
         return [], total

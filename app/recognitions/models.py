@@ -94,3 +94,27 @@ class EvidenceFile(Base):
     storage_key: Mapped[str] = mapped_column(String(255), unique=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HeldTiersAsOf(Base):
+    """One row: the day `HeldTier` holds the tiers of (None until the first refresh). Database triggers keep
+    `HeldTier` right for that day on every write to recognitions; `app.recognitions.held.refresh` moves it
+    to a new day (the hourly job, at the first run after midnight in Shanghai)."""
+
+    __tablename__ = "held_tiers_as_of"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date | None] = mapped_column(Date)
+
+
+class HeldTier(Base):
+    """A tier a firm holds on `HeldTiersAsOf.as_of` (a recognition of it valid that day): what the firm list's
+    tier filter reads, one narrow row per firm and tier instead of every recognition tested against the day.
+    Derived data, written only by triggers and the refresh (migration c5e2a8f1d374), so not audited."""
+
+    __tablename__ = "held_tiers"
+
+    tier: Mapped[str] = mapped_column(String(24), primary_key=True)
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,186 @@
+"""Tiers held today (`held_tiers`, migration c5e2a8f1d374): database triggers keep them right on every write
+to recognitions, whoever writes; the hourly job moves them to a new day; the firm list's tier filter reads
+them only while they are today's, and asks recognitions otherwise. The test database holds today's (conftest),
+as production does once the job has run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.audit.actor import Actor, ActorKind
+from app.audit.models import Channel
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.firms.models import Firm
+from app.firms.repository import FirmFilters, list_firms
+from app.recognitions import held, jobs
+from app.recognitions.models import HeldTier, Recognition
+from app.tiers.codes import Tier
+from app.web.formatting import today
+from tests.factories import FirmFactory, RecognitionFactory
+
+ADMIN = Principal(
+    user_id=0,
+    username="admin",
+    display_name="管理员",
+    role=Role.admin,
+    park_codes=None,
+    firm_id=None,
+    actor=Actor(kind=ActorKind.system, label="测试", channel=Channel.system),
+)
+
+
+def truth(db: Session, firm_ids: list[int], day: date) -> set[tuple[str, int]]:
+    """(tier, firm) held on `day`, from the recognitions by the model's own rule."""
+    recs = db.scalars(select(Recognition).where(Recognition.firm_id.in_(firm_ids))).all()
+    return {(str(r.tier), r.firm_id) for r in recs if r.held_on(day)}
+
+
+def kept(db: Session, firm_ids: list[int]) -> set[tuple[str, int]]:
+    db.flush()
+    rows = db.execute(select(HeldTier.tier, HeldTier.firm_id).where(HeldTier.firm_id.in_(firm_ids)))
+    return {(r.tier, r.firm_id) for r in rows}
+
+
+def holders(db: Session, tier: Tier, day: date | None = None) -> set[int]:
+    """The firms the list shows under 持有梯度 = tier (and its total agrees)."""
+    rows, total = list_firms(db, ADMIN, FirmFilters(tier=tier), today=day or today(), limit=500)
+    assert total == len(rows)
+    return {r.firm.id for r in rows}
+
+
+def test_the_test_database_holds_todays_tiers_so_the_list_reads_them(
+    db: Session, query_counter: Callable[[], Any]
+) -> None:
+    firm = RecognitionFactory(tier=Tier.little_giant).firm_id
+    assert held.is_current(db, today())
+    with query_counter() as statements:
+        assert firm in holders(db, Tier.little_giant)
+    assert any("held_tiers" in s for s in statements)
+
+
+def test_every_write_through_the_session_keeps_the_held_tiers_right(db: Session) -> None:
+    day = today()
+    a, b = FirmFactory(), FirmFactory()
+    rec = RecognitionFactory(firm=a, tier=Tier.hnte)
+    RecognitionFactory(firm=b, tier=Tier.hnte, expired=True)
+    ids = [a.id, b.id]
+    assert kept(db, ids) == truth(db, ids, day) == {("hnte", a.id)}
+    assert holders(db, Tier.hnte) & set(ids) == {a.id}
+
+    rec.revoked_on = day  # revoked today: no longer held today
+    assert kept(db, ids) == truth(db, ids, day) == set()
+    assert not holders(db, Tier.hnte) & set(ids)
+
+    rec.revoked_on = day + timedelta(days=1)  # revoked from tomorrow: still held today
+    assert kept(db, ids) == {("hnte", a.id)}
+
+    rec.revoked_on = None
+    rec.issued_on = day + timedelta(days=1)  # a certificate that takes effect tomorrow
+    assert kept(db, ids) == truth(db, ids, day) == set()
+
+    rec.issued_on = day - timedelta(days=10)
+    rec.expires_on = day  # its last day is today
+    assert kept(db, ids) == {("hnte", a.id)}
+    rec.expires_on = day - timedelta(days=1)
+    assert kept(db, ids) == set()
+
+    # Two recognitions of one tier (a renewal overlapping): held until both are gone.
+    rec.expires_on = None
+    second = RecognitionFactory(firm=a, tier=Tier.hnte)
+    db.delete(rec)
+    assert kept(db, ids) == {("hnte", a.id)}
+    db.delete(second)
+    assert kept(db, ids) == truth(db, ids, day) == set()
+
+    # A recognition moved to another firm (a correction) leaves the first and joins the second.
+    third = RecognitionFactory(firm=a, tier=Tier.srdi_sme)
+    third.firm_id = b.id
+    assert kept(db, ids) == truth(db, ids, day) == {("srdi_sme", b.id)}
+    assert holders(db, Tier.srdi_sme) & set(ids) == {b.id}
+
+
+def test_plain_sql_of_many_rows_keeps_them_right_and_a_deleted_firm_leaves_none(db: Session) -> None:
+    day = today()
+    firms = [FirmFactory() for _ in range(4)]
+    ids = [f.id for f in firms]
+    db.execute(
+        insert(Recognition),
+        [
+            {
+                "firm_id": f.id,
+                "tier": tier,
+                "kind": "first",
+                "issued_on": day - timedelta(days=100 + n),
+                "expires_on": day + timedelta(days=n - 1),  # the first ended yesterday
+            }
+            for n, f in enumerate(firms)
+            for tier in ("tech_sme", "innovative_sme")
+        ],
+    )
+    assert kept(db, ids) == truth(db, ids, day)
+    assert {f for _t, f in kept(db, ids)} == set(ids[1:])
+
+    db.execute(
+        update(Recognition)
+        .where(Recognition.firm_id.in_(ids[:2]), Recognition.tier == "tech_sme")
+        .values(expires_on=day + timedelta(days=365))
+    )
+    assert kept(db, ids) == truth(db, ids, day)
+    assert ("tech_sme", ids[0]) in kept(db, ids)
+
+    db.execute(delete(Recognition).where(Recognition.firm_id == ids[2], Recognition.tier == "innovative_sme"))
+    assert kept(db, ids) == truth(db, ids, day)
+
+    db.execute(delete(Firm).where(Firm.id == ids[3]))
+    assert not kept(db, [ids[3]])
+
+
+def test_a_stale_day_is_not_used_and_the_refresh_brings_it_to_today(db: Session) -> None:
+    day = today()
+    yesterday = day - timedelta(days=1)
+    lapsed = RecognitionFactory(
+        tier=Tier.gazelle, issued_on=day - timedelta(days=400), expires_on=yesterday
+    ).firm_id
+    starting = RecognitionFactory(tier=Tier.gazelle, issued_on=day, expires_on=None).firm_id
+    ids = [lapsed, starting]
+
+    held.refresh(db, yesterday)  # the job has not run since midnight
+    assert kept(db, ids) == truth(db, ids, yesterday) == {("gazelle", lapsed)}
+    assert not held.is_current(db, day)
+    # The list asks recognitions meanwhile: today's holders, not yesterday's.
+    assert holders(db, Tier.gazelle) & set(ids) == {starting}
+
+    removed, added = held.refresh(db, day)
+    assert (removed, added) == (1, 1)
+    assert kept(db, ids) == truth(db, ids, day) == {("gazelle", starting)}
+    assert held.is_current(db, day)
+    assert holders(db, Tier.gazelle) & set(ids) == {starting}
+
+
+def test_the_job_moves_the_day_once(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs, "open_session", lambda: nullcontext(db))
+    firm = RecognitionFactory(tier=Tier.unicorn, issued_on=today(), expires_on=None).firm_id
+    held.refresh(db, today() - timedelta(days=1))
+    assert not kept(db, [firm])
+
+    assert jobs.refresh_held_tiers() is True
+    assert held.as_of(db) == today()
+    assert kept(db, [firm]) == {("unicorn", firm)}
+    assert jobs.refresh_held_tiers() is False
+
+
+def test_while_no_day_is_set_nothing_is_kept_and_the_list_still_answers(db: Session) -> None:
+    db.execute(update(held.HeldTiersAsOf).values(as_of=None))
+    db.execute(delete(HeldTier))
+    held.forget()
+    firm = RecognitionFactory(tier=Tier.hidden_champion).firm_id
+    assert not kept(db, [firm])
+    assert firm in holders(db, Tier.hidden_champion)
