@@ -13,7 +13,7 @@ from app.db import Base, make_engine
 # What exists only on PostgreSQL (trigram and character-pair search), made by hand in migrations and unknown
 # to the models: the pairs table is read by name in SQL only (app.firms.repository) and kept by a trigger.
 POSTGRES_ONLY_INDEXES = {"ix_firms_search_trgm"}
-POSTGRES_ONLY_TABLES = {"firm_search_pairs"}
+POSTGRES_ONLY_TABLES = {"firm_search_pairs", "search_pairs"}
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -19,13 +18,14 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    column,
     exists,
     func,
     literal,
     null,
     or_,
     select,
-    text,
+    table,
     true,
     union_all,
 )
@@ -161,11 +161,7 @@ def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[
             params[name] = value
     if "q" in params:
         needle = params.pop("q").strip().lower()
-        if (
-            len(needle) == 2
-            and session.get_bind().dialect.name == "postgresql"
-            and _pair_is_rare(session, needle)
-        ):
+        if len(needle) == 2 and not needle.isascii() and session.get_bind().dialect.name == "postgresql":
             params["q_pair"] = needle
         else:
             # What `contains(..., autoescape=True)` binds: the needle with "/" escaping / % _.
@@ -189,6 +185,10 @@ def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[
     return params
 
 
+# PostgreSQL's rows of character pairs (migration d9f3b7a2c615): kept by triggers, no model (SQLite has none).
+SEARCH_PAIRS = table("search_pairs", column("pair", Text()), column("firm_id", Integer()))
+
+
 def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
     """The ids of the firms in scope that pass the filters named in `used`, with bind parameters."""
     stmt = select(Firm.id)
@@ -197,16 +197,13 @@ def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
     if "q" in used:
         stmt = stmt.where(Firm.search_text.contains(bindparam("q", type_=Text()), escape="/"))
     if "q_pair" in used:
-        # PostgreSQL only: a two-character term through the index of character pairs (migration
-        # f3d8a1b6c047), which the trigram index cannot serve. Holding the pair is holding the term, so
-        # this stands in for the LIKE (whose selectivity the planner cannot guess: it scanned every firm
-        # for 航空 believing ten would match). OFFSET 0 keeps the subquery apart, so that its rows come
-        # from the pairs index: joined in, the probe's "first 501 by id" walked the side table in id order
-        # testing every firm's pairs (航空: 21 ms against 7).
+        # PostgreSQL only: a two-character term through the rows of character pairs (migration d9f3b7a2c615),
+        # which the trigram index cannot serve. Holding the pair is holding the term, so this stands in for
+        # the LIKE. The pair's firms come from its index in id order: the planner merges them with the firms
+        # in scope, and the probe's "first 501 by id" stops early whatever the pair's frequency.
         stmt = stmt.where(
-            text(
-                "firms.id IN (SELECT firm_id FROM firm_search_pairs "
-                "WHERE pairs @> ARRAY[CAST(:q_pair AS text)] OFFSET 0)"
+            Firm.id.in_(
+                select(SEARCH_PAIRS.c.firm_id).where(SEARCH_PAIRS.c.pair == bindparam("q_pair", type_=Text()))
             )
         )
     if "park" in used:
@@ -238,32 +235,6 @@ def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
     if "officer" in used:
         stmt = stmt.where(Firm.officer_id == bindparam("officer"))
     return stmt
-
-
-# A pair of characters held by at least this share of firms is searched by one scan instead of the pairs
-# index: by the index each match costs a lookup of the firm (~8 µs on the 2-core bench machine), so above
-# ~8,000 matches of 100k firms one scan of the table (~65 ms) is cheaper (科技: 73 % of names).
-RARE_PAIR = 0.08
-PAIR_STATS_SECONDS = 600.0
-_pair_stats: tuple[float, dict[str, float]] | None = None
-
-
-def _pair_is_rare(session: Session, pair: str) -> bool:
-    """Whether few firms hold this pair, by PostgreSQL's own statistics of `firm_search_pairs` (its most
-    common elements and their shares, as ANALYZE last saw them; read again every ten minutes). A pair not
-    among them is rare; so is every pair before the first ANALYZE."""
-    global _pair_stats
-    now = time.monotonic()
-    if _pair_stats is None or now - _pair_stats[0] > PAIR_STATS_SECONDS:
-        row = session.execute(
-            text(
-                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                "WHERE tablename = 'firm_search_pairs' AND attname = 'pairs'"
-            )
-        ).first()
-        shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-        _pair_stats = (now, shares)
-    return _pair_stats[1].get(pair, 0.0) < RARE_PAIR
 
 
 class _ListsDirty(FunctionElement[str]):

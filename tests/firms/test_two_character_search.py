@@ -4,6 +4,7 @@ the two characters."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -50,3 +51,40 @@ def test_a_two_character_search_stays_inside_the_officers_parks(
     FirmFactory(name="上海静安航空服务有限公司")
     FirmFactory(name="上海杨浦航空服务有限公司", park="yangpu")
     assert found(client, headers, "航空") == ["上海静安航空服务有限公司"]
+
+
+def test_latin_pairs_and_firms_written_by_plain_sql_are_found_too(
+    client: TestClient, headers: dict[str, str], db: Any, query_counter: Any
+) -> None:
+    """Firms inserted or renamed by SQL (an import, a migration) are found by their pairs like any other; a
+    pair of Latin letters (kept out of the pairs index) is still found, by the scan."""
+    from sqlalchemy import insert, select, update
+
+    from app.firms.models import Firm, Membership
+
+    FirmFactory(name="上海AI航空科技有限公司")
+    rows = [
+        {
+            "name": name,
+            "uscc": f"91310106MA{n:08d}",
+            "status": "active",
+            "search_text": name.lower(),
+            "park_code": "jingan",
+        }
+        for n, name in enumerate(["上海星海环境科技有限公司", "上海北辰环境服务有限公司"])
+    ]
+    db.execute(insert(Firm), rows)
+    ids = db.scalars(select(Firm.id).where(Firm.name.in_([r["name"] for r in rows]))).all()
+    db.execute(
+        insert(Membership),
+        [{"firm_id": i, "park_code": "jingan", "valid_from": date(2020, 1, 1)} for i in ids],
+    )
+    with query_counter() as statements:
+        assert found(client, headers, "环境") == ["上海北辰环境服务有限公司", "上海星海环境科技有限公司"]
+    if db.get_bind().dialect.name == "postgresql":
+        assert any("search_pairs" in s for s in statements)
+
+    db.execute(update(Firm).where(Firm.id == ids[0]).values(search_text="上海星海光电科技有限公司"))
+    assert found(client, headers, "环境") == ["上海北辰环境服务有限公司"]
+    assert found(client, headers, "光电") == ["上海星海环境科技有限公司"]  # the name column was not changed
+    assert found(client, headers, "ai") == ["上海AI航空科技有限公司"]
