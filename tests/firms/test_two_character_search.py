@@ -74,7 +74,7 @@ def test_latin_pairs_and_firms_written_by_plain_sql_are_found_too(
         for n, name in enumerate(["上海星海环境科技有限公司", "上海北辰环境服务有限公司"])
     ]
     db.execute(insert(Firm), rows)
-    ids = db.scalars(select(Firm.id).where(Firm.name.in_([r["name"] for r in rows]))).all()
+    ids = [db.scalars(select(Firm.id).where(Firm.name == r["name"])).one() for r in rows]
     db.execute(
         insert(Membership),
         [{"firm_id": i, "park_code": "jingan", "valid_from": date(2020, 1, 1)} for i in ids],
