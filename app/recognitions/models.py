@@ -114,7 +114,11 @@ class HeldTier(Base):
 
     __tablename__ = "held_tiers"
 
-    tier: Mapped[str] = mapped_column(String(24), primary_key=True)
-    firm_id: Mapped[int] = mapped_column(
-        ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True, index=True
+    __table_args__ = (
+        # A firm's held tiers (the triggers, the cascade), and "does this firm hold T" from the index alone
+        # (the list's walk of the name index asks it of every firm it passes).
+        Index("ix_held_tiers_firm_id_tier", "firm_id", "tier"),
     )
+
+    tier: Mapped[str] = mapped_column(String(24), primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True)

@@ -62,7 +62,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tier", "firm_id", name=op.f("pk_held_tiers")),
     )
-    op.create_index(op.f("ix_held_tiers_firm_id"), "held_tiers", ["firm_id"], unique=False)
+    op.create_index("ix_held_tiers_firm_id_tier", "held_tiers", ["firm_id", "tier"], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":
         held = HELD.format(day="day")
@@ -182,6 +182,6 @@ def downgrade() -> None:
         for event in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS tr_recognitions_held_{event}")
             op.execute(f"DROP TRIGGER IF EXISTS tr_held_tiers_lists_{event}")
-    op.drop_index(op.f("ix_held_tiers_firm_id"), table_name="held_tiers")
+    op.drop_index("ix_held_tiers_firm_id_tier", table_name="held_tiers")
     op.drop_table("held_tiers")
     op.drop_table("held_tiers_as_of")
