@@ -44,7 +44,9 @@ class Firm(TimestampMixin, Base):
     __audited__ = True
     __label__ = "企业档案"
     __table_args__ = (
-        Index("ix_firms_park_code_name", "park_code", "name"),
+        # A park's list in name order (an officer's default): with the id, a page far into it walks the
+        # index alone (page 710 of 1,700: 56 ms reading a row per firm passed).
+        Index("ix_firms_park_code_name_id", "park_code", "name", "id"),
         # With the id, a count of a park's or an industry's firms reads only the index (no row of this wide
         # table): the list's totals.
         Index("ix_firms_park_code_id", "park_code", "id"),

@@ -580,8 +580,9 @@ def list_firms(
         offset=offset,
         shape=(scope, used),
         lookups=bool(used & {"q", "tier", "tag"}),
-        # Only index probes (with a placement or scope filter, a walk would read each firm's row as well).
-        probes=bool(used) and used <= {"q_pair", "held_tier"},
+        # Only index probes, and a park at most (its own name index: ix_firms_park_code_name_id); with another
+        # placement filter the walk would read each firm's row as well.
+        probes=bool(used & {"q_pair", "held_tier"}) and used <= {"q_pair", "held_tier", "park"},
     )
     if not page_ids:
         return [], total
