@@ -10,16 +10,20 @@ import app.models  # noqa: F401  (fills Base.metadata)
 from app.config import settings
 from app.db import Base, make_engine
 
-# What exists only on PostgreSQL (trigram and character-pair search), made by hand in migrations and unknown
-# to the models: the pairs table is read by name in SQL only (app.firms.repository) and kept by a trigger.
+# The search indexes, made by hand in migrations and unknown to the models (read by name in SQL only, in
+# app.firms.repository, and kept by triggers): trigram and character-pair search on PostgreSQL; FTS5 trigrams
+# (a virtual table and its shadow tables) and character pairs on SQLite.
 POSTGRES_ONLY_INDEXES = {"ix_firms_search_trgm"}
-POSTGRES_ONLY_TABLES = {"firm_search_pairs", "search_pairs"}
+HAND_MADE_TABLES = {"firm_search_pairs", "search_pairs", "search_positions"}
+FTS_TABLE = "firm_search_fts"
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     if type_ == "index" and name in POSTGRES_ONLY_INDEXES:
         return False
-    return not (type_ == "table" and name in POSTGRES_ONLY_TABLES)
+    return not (
+        type_ == "table" and name is not None and (name in HAND_MADE_TABLES or name.startswith(FTS_TABLE))
+    )
 
 
 def run_migrations() -> None:

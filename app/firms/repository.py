@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -161,8 +162,12 @@ def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[
             params[name] = value
     if "q" in params:
         needle = params.pop("q").strip().lower()
-        if len(needle) == 2 and not needle.isascii() and session.get_bind().dialect.name == "postgresql":
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if len(needle) == 2 and not needle.isascii():
             params["q_pair"] = needle
+        elif len(needle) >= 3 and sqlite:
+            # An FTS5 phrase of trigrams holds exactly the rows holding the term (quotes doubled inside).
+            params["q_fts"] = '"' + needle.replace('"', '""') + '"'
         else:
             # What `contains(..., autoescape=True)` binds: the needle with "/" escaping / % _.
             params["q"] = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
@@ -185,8 +190,10 @@ def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[
     return params
 
 
-# PostgreSQL's rows of character pairs (migration d9f3b7a2c615): kept by triggers, no model (SQLite has none).
+# The search indexes, kept by triggers and known to no model: rows of character pairs (both engines) and,
+# on SQLite, the FTS5 trigram index of search_text (PostgreSQL's trigram index serves the LIKE itself).
 SEARCH_PAIRS = table("search_pairs", column("pair", Text()), column("firm_id", Integer()))
+SEARCH_FTS = table("firm_search_fts", column("rowid", Integer()))
 
 
 def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
@@ -196,11 +203,21 @@ def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
         stmt = stmt.where(_SCOPE_CLAUSES[scope])
     if "q" in used:
         stmt = stmt.where(Firm.search_text.contains(bindparam("q", type_=Text()), escape="/"))
+    if "q_fts" in used:
+        # SQLite: three characters or more through the FTS5 trigram index (migration f7b2d5e9a418).
+        stmt = stmt.where(
+            Firm.id.in_(
+                select(SEARCH_FTS.c.rowid).where(
+                    literal_column(SEARCH_FTS.name).op("MATCH")(bindparam("q_fts", type_=Text()))
+                )
+            )
+        )
     if "q_pair" in used:
-        # PostgreSQL only: a two-character term through the rows of character pairs (migration d9f3b7a2c615),
-        # which the trigram index cannot serve. Holding the pair is holding the term, so this stands in for
-        # the LIKE. The pair's firms come from its index in id order: the planner merges them with the firms
-        # in scope, and the probe's "first 501 by id" stops early whatever the pair's frequency.
+        # A two-character term through the rows of character pairs (PostgreSQL: migration d9f3b7a2c615;
+        # SQLite: f7b2d5e9a418), which no trigram index can serve. Holding the pair is holding the term, so
+        # this stands in for the LIKE. The pair's firms come from its index in id order: the planner merges
+        # them with the firms in scope, and the probe's "first 501 by id" stops early whatever the pair's
+        # frequency.
         stmt = stmt.where(
             Firm.id.in_(
                 select(SEARCH_PAIRS.c.firm_id).where(SEARCH_PAIRS.c.pair == bindparam("q_pair", type_=Text()))

@@ -58,7 +58,7 @@ def test_latin_pairs_and_firms_written_by_plain_sql_are_found_too(
 ) -> None:
     """Firms inserted or renamed by SQL (an import, a migration) are found by their pairs like any other; a
     pair of Latin letters (kept out of the pairs index) is still found, by the scan."""
-    from sqlalchemy import insert, select, update
+    from sqlalchemy import delete, insert, select, update
 
     from app.firms.models import Firm, Membership
 
@@ -81,10 +81,30 @@ def test_latin_pairs_and_firms_written_by_plain_sql_are_found_too(
     )
     with query_counter() as statements:
         assert found(client, headers, "环境") == ["上海北辰环境服务有限公司", "上海星海环境科技有限公司"]
-    if db.get_bind().dialect.name == "postgresql":
-        assert any("search_pairs" in s for s in statements)
+    assert any("search_pairs" in s for s in statements)
+    with query_counter() as statements:
+        assert found(client, headers, "环境科") == ["上海星海环境科技有限公司"]
+    if db.get_bind().dialect.name == "sqlite":  # PostgreSQL's trigram index serves the LIKE itself
+        assert any("firm_search_fts" in s for s in statements)
 
     db.execute(update(Firm).where(Firm.id == ids[0]).values(search_text="上海星海光电科技有限公司"))
     assert found(client, headers, "环境") == ["上海北辰环境服务有限公司"]
     assert found(client, headers, "光电") == ["上海星海环境科技有限公司"]  # the name column was not changed
     assert found(client, headers, "ai") == ["上海AI航空科技有限公司"]
+    assert found(client, headers, "环境科") == []
+    assert found(client, headers, "星海光电") == ["上海星海环境科技有限公司"]
+
+    db.execute(delete(Firm).where(Firm.id == ids[1]))
+    assert found(client, headers, "环境") == []
+    assert found(client, headers, "北辰环境") == []
+
+
+def test_quotes_and_wildcards_in_a_term_are_plain_characters(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    FirmFactory(name='上海"优选"100%科技有限公司')
+    FirmFactory(name="上海优选科技有限公司")
+    assert found(client, headers, '"优选"') == ['上海"优选"100%科技有限公司']
+    assert found(client, headers, "100%") == ['上海"优选"100%科技有限公司']
+    assert found(client, headers, "选科技") == ["上海优选科技有限公司"]
+    assert found(client, headers, '"') == ['上海"优选"100%科技有限公司']
