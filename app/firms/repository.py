@@ -196,33 +196,58 @@ SEARCH_PAIRS = table("search_pairs", column("pair", Text()), column("firm_id", I
 SEARCH_FTS = table("firm_search_fts", column("rowid", Integer()))
 
 
-def _filtered(scope: str, used: frozenset[str]) -> Select[Any]:
-    """The ids of the firms in scope that pass the filters named in `used`, with bind parameters."""
-    stmt = select(Firm.id)
-    if _SCOPE_CLAUSES[scope] is not None:
-        stmt = stmt.where(_SCOPE_CLAUSES[scope])
-    if "q" in used:
-        stmt = stmt.where(Firm.search_text.contains(bindparam("q", type_=Text()), escape="/"))
+class _Unindexed(FunctionElement[int]):
+    """A column that SQLite must not look up by its index (`+column`): `firms.id IN (matches of a term)` then
+    becomes a test of each firm met on the sort index, instead of a lookup of every match followed by a
+    sort of them all (科技, 73k matches: 38 ms against 11 for a page). Other engines plan this themselves."""
+
+    inherit_cache = True
+    type = Integer()
+    name = "unindexed"
+
+
+@compiles(_Unindexed)
+def _unindexed_default(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)  # type: ignore[no-any-return]
+
+
+@compiles(_Unindexed, "sqlite")
+def _unindexed_sqlite(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(next(iter(element.clauses)), **kw)
+
+
+def _term_matches(used: frozenset[str]) -> list[Select[Any]]:
+    """The ids of the firms whose search text holds the term, from a search index (no firm row read)."""
+    out = []
     if "q_fts" in used:
         # SQLite: three characters or more through the FTS5 trigram index (migration f7b2d5e9a418).
-        stmt = stmt.where(
-            Firm.id.in_(
-                select(SEARCH_FTS.c.rowid).where(
-                    literal_column(SEARCH_FTS.name).op("MATCH")(bindparam("q_fts", type_=Text()))
-                )
+        out.append(
+            select(SEARCH_FTS.c.rowid.label("firm_id")).where(
+                literal_column(SEARCH_FTS.name).op("MATCH")(bindparam("q_fts", type_=Text()))
             )
         )
     if "q_pair" in used:
         # A two-character term through the rows of character pairs (PostgreSQL: migration d9f3b7a2c615;
         # SQLite: f7b2d5e9a418), which no trigram index can serve. Holding the pair is holding the term, so
-        # this stands in for the LIKE. The pair's firms come from its index in id order: the planner merges
+        # this stands in for the LIKE. The pair's firms come from its index in id order: PostgreSQL merges
         # them with the firms in scope, and the probe's "first 501 by id" stops early whatever the pair's
         # frequency.
-        stmt = stmt.where(
-            Firm.id.in_(
-                select(SEARCH_PAIRS.c.firm_id).where(SEARCH_PAIRS.c.pair == bindparam("q_pair", type_=Text()))
-            )
+        out.append(
+            select(SEARCH_PAIRS.c.firm_id).where(SEARCH_PAIRS.c.pair == bindparam("q_pair", type_=Text()))
         )
+    return out
+
+
+def _filtered(scope: str, used: frozenset[str], *, walking: bool = False) -> Select[Any]:
+    """The ids of the firms in scope that pass the filters named in `used`, with bind parameters
+    (`walking`: for a walk of a sort index, which tests each firm it meets)."""
+    stmt = select(Firm.id)
+    if _SCOPE_CLAUSES[scope] is not None:
+        stmt = stmt.where(_SCOPE_CLAUSES[scope])
+    if "q" in used:
+        stmt = stmt.where(Firm.search_text.contains(bindparam("q", type_=Text()), escape="/"))
+    for matches in _term_matches(used):
+        stmt = stmt.where((_Unindexed(Firm.id) if walking else Firm.id).in_(matches))
     if "park" in used:
         stmt = stmt.where(Firm.park_code == bindparam("park"))
     if "area" in used:
@@ -365,11 +390,21 @@ def _walk_statement(keyed: Select[Any], column: Any, key_desc: bool, id_desc: bo
     return _beside(select(*_marks()).subquery("marks"), page, key_desc=key_desc, id_desc=id_desc)
 
 
+def _counted(scope: str, used: frozenset[str], ids: Select[Any]) -> Select[Any]:
+    """How many firms pass: from the search index alone when the term is the only condition (every firm
+    holding it is in scope; 科技: 2 ms on either engine, 20-26 ms through the firms), else over `ids`."""
+    if scope == "all" and len(used) == 1 and (matches := _term_matches(used)):
+        return select(func.count().label("total")).select_from(matches[0].subquery())
+    return select(func.count().label("total")).select_from(ids.subquery())
+
+
 @lru_cache(maxsize=1024)
 def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -> _Statements:
     ids = _filtered(scope, used)
     column = SORTS.get(sort, Firm.name)
     keyed = ids.add_columns(column.label("sort_key"))
+    walked = _filtered(scope, used, walking=True).add_columns(column.label("sort_key"))
+    counted = _counted(scope, used, ids)
 
     # Up to SPARSE + 1 matches read unsorted (with their sort key), how many they are, the highest id among
     # them and in the table (for the density test), and, when they are all of the matches, the page sorted
@@ -416,9 +451,9 @@ def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -
 
     # The count and, in the same statement, the page from the sort index (the planner walks the index for
     # the page as it would in a statement of its own).
-    walk_page = keyed.order_by(*_ordered(column, descending)).limit(LIMIT).offset(OFFSET).subquery("page")
+    walk_page = walked.order_by(*_ordered(column, descending)).limit(LIMIT).offset(OFFSET).subquery("page")
     count_and_walk = _beside(
-        select(func.count().label("total")).select_from(ids.subquery()).subquery("counted"),
+        counted.subquery("counted"),
         walk_page,
         key_desc=descending,
     )
@@ -429,9 +464,9 @@ def _statements(scope: str, used: frozenset[str], sort: str, descending: bool) -
         probe=probe_stmt,
         scan=scan_stmt,
         count_and_walk=count_and_walk,
-        count=select(func.count()).select_from(ids.subquery()),
-        forward=_walk_statement(keyed, column, descending, False),
-        backward=_walk_statement(keyed, column, not descending, True),
+        count=counted,
+        forward=_walk_statement(walked, column, descending, False),
+        backward=_walk_statement(walked, column, not descending, True),
     )
 
 
@@ -599,7 +634,8 @@ def list_firms(
         lookups=bool(used & {"q", "tier", "tag"}),
         # Only index probes, and a park at most (its own name index: ix_firms_park_code_name_id); with another
         # placement filter the walk would read each firm's row as well.
-        probes=bool(used & {"q_pair", "held_tier"}) and used <= {"q_pair", "held_tier", "park"},
+        probes=bool(used & {"q_pair", "q_fts", "held_tier"})
+        and used <= {"q_pair", "q_fts", "held_tier", "park"},
     )
     if not page_ids:
         return [], total

@@ -28,7 +28,7 @@ from app.firms.repository import FirmFilters
 from app.recognitions.models import Recognition
 from seeds.reference import load_reference
 
-FIRMS = repository.SPARSE + 100
+FIRMS = 2 * repository.SPARSE + 200  # each park (half) holds more than the probe reads
 TODAY = date(2026, 12, 3)
 ADMIN = Principal(
     user_id=0,
@@ -201,3 +201,23 @@ def test_the_epoch_moves_only_for_what_lists_count(own_engine: Engine) -> None:
     assert epoch() != start
     with own_engine.begin() as other:
         other.execute(update(Firm).where(Firm.uscc == "T00000000000000001").values(status="active"))
+
+
+@pytest.mark.parametrize("term", ["科技", "总数测试", "数测试科技有"])
+def test_a_search_held_by_hundreds_pages_and_counts_exactly(own_engine: Engine, term: str) -> None:
+    """A term more firms hold than the probe reads: counted from the search index, paged by walking the name
+    index from either end — the same firms in the same order as sorting every match, cold or kept."""
+    with Session(own_engine) as session:
+        everyone = session.execute(
+            select(Firm.id, Firm.name, Firm.park_code).order_by(Firm.name, Firm.id)
+        ).all()
+        for principal, parks in ((ADMIN, None), (OFFICER, {"jingan"})):
+            expected = [r.id for r in everyone if term in r.name and (parks is None or r.park_code in parks)]
+            assert len(expected) > repository.SPARSE
+            for _round in ("cold", "kept"):
+                for offset in (0, 100, len(expected) - 30, len(expected) + 5):
+                    rows, count = repository.list_firms(
+                        session, principal, FirmFilters(q=term), today=TODAY, limit=25, offset=offset
+                    )
+                    assert count == len(expected)
+                    assert [r.firm.id for r in rows] == expected[offset : offset + 25]
