@@ -196,14 +196,17 @@ SEARCH_PAIRS = table("search_pairs", column("pair", Text()), column("firm_id", I
 SEARCH_FTS = table("firm_search_fts", column("rowid", Integer()))
 
 
-class _Unindexed(FunctionElement[int]):
+class _Unindexed(FunctionElement[Any]):
     """A column that SQLite must not look up by its index (`+column`): `firms.id IN (matches of a term)` then
     becomes a test of each firm met on the sort index, instead of a lookup of every match followed by a
     sort of them all (科技, 73k matches: 38 ms against 11 for a page). Other engines plan this themselves."""
 
     inherit_cache = True
-    type = Integer()
     name = "unindexed"
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type  # binds compared with it keep the column's type
 
 
 @compiles(_Unindexed)
@@ -216,8 +219,10 @@ def _unindexed_sqlite(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> 
     return "+" + compiler.process(next(iter(element.clauses)), **kw)
 
 
-def _term_matches(used: frozenset[str]) -> list[Select[Any]]:
-    """The ids of the firms whose search text holds the term, from a search index (no firm row read)."""
+def _index_matches(used: frozenset[str]) -> list[Select[Any]]:
+    """The ids of the firms that pass the filters answered by an index of their own (the search term; the
+    tier held today), no firm row read. As `firms.id IN (…)` both engines can drive from these ids (a rare
+    term or tier) or test each firm against them (a walk of the sort index)."""
     out = []
     if "q_fts" in used:
         # SQLite: three characters or more through the FTS5 trigram index (migration f7b2d5e9a418).
@@ -235,6 +240,9 @@ def _term_matches(used: frozenset[str]) -> list[Select[Any]]:
         out.append(
             select(SEARCH_PAIRS.c.firm_id).where(SEARCH_PAIRS.c.pair == bindparam("q_pair", type_=Text()))
         )
+    if "held_tier" in used:
+        # Who holds it today, from the rows the triggers keep (migration c5e2a8f1d374).
+        out.append(select(HeldTier.firm_id).where(HeldTier.tier == bindparam("held_tier")))
     return out
 
 
@@ -246,14 +254,23 @@ def _filtered(scope: str, used: frozenset[str], *, walking: bool = False) -> Sel
         stmt = stmt.where(_SCOPE_CLAUSES[scope])
     if "q" in used:
         stmt = stmt.where(Firm.search_text.contains(bindparam("q", type_=Text()), escape="/"))
-    for matches in _term_matches(used):
-        stmt = stmt.where((_Unindexed(Firm.id) if walking else Firm.id).in_(matches))
+    # SQLite plans by rules: told "firms.id IN (…)" it drives from those ids, and with a list of industries
+    # as well it looked up every pair of the two (44k held × 11 codes: 216 ms). So on SQLite an index filter
+    # beside another filter of the firm's own columns is a test of the firms that filter finds, and a walk
+    # tests every filter on the firms it meets in the sort index (`_Unindexed`; PostgreSQL plans by cost).
+    beside = bool(used & {"park", "area", "industries", "status", "officer"})
+    for matches in _index_matches(used):
+        stmt = stmt.where((_Unindexed(Firm.id) if walking or beside else Firm.id).in_(matches))
+
+    def column(c: Any) -> Any:
+        return _Unindexed(c) if walking else c
+
     if "park" in used:
         stmt = stmt.where(Firm.park_code == bindparam("park"))
     if "area" in used:
-        stmt = stmt.where(Firm.area_code == bindparam("area"))
+        stmt = stmt.where(column(Firm.area_code) == bindparam("area"))
     if "industries" in used:
-        stmt = stmt.where(Firm.industry_code.in_(bindparam("industries", expanding=True)))
+        stmt = stmt.where(column(Firm.industry_code).in_(bindparam("industries", expanding=True)))
     if "tier" in used:
         stmt = stmt.where(
             exists().where(
@@ -262,10 +279,6 @@ def _filtered(scope: str, used: frozenset[str], *, walking: bool = False) -> Sel
                 held_on(bindparam("today", type_=Date())),
             )
         )
-    if "held_tier" in used:
-        stmt = stmt.where(
-            exists().where(HeldTier.firm_id == Firm.id, HeldTier.tier == bindparam("held_tier"))
-        )
     if "tag" in used:
         stmt = stmt.where(
             exists().where(
@@ -273,9 +286,9 @@ def _filtered(scope: str, used: frozenset[str], *, walking: bool = False) -> Sel
             )
         )
     if "status" in used:
-        stmt = stmt.where(Firm.status == bindparam("status"))
+        stmt = stmt.where(column(Firm.status) == bindparam("status"))
     if "officer" in used:
-        stmt = stmt.where(Firm.officer_id == bindparam("officer"))
+        stmt = stmt.where(column(Firm.officer_id) == bindparam("officer"))
     return stmt
 
 
@@ -391,9 +404,9 @@ def _walk_statement(keyed: Select[Any], column: Any, key_desc: bool, id_desc: bo
 
 
 def _counted(scope: str, used: frozenset[str], ids: Select[Any]) -> Select[Any]:
-    """How many firms pass: from the search index alone when the term is the only condition (every firm
-    holding it is in scope; 科技: 2 ms on either engine, 20-26 ms through the firms), else over `ids`."""
-    if scope == "all" and len(used) == 1 and (matches := _term_matches(used)):
+    """How many firms pass: from the filter's own index alone when it is the only condition and every firm
+    is in scope (科技: 2 ms on either engine, 20-26 ms through the firms), else over `ids`."""
+    if scope == "all" and len(used) == 1 and (matches := _index_matches(used)):
         return select(func.count().label("total")).select_from(matches[0].subquery())
     return select(func.count().label("total")).select_from(ids.subquery())
 
@@ -623,6 +636,7 @@ def list_firms(
     scope, params = _scope_shape(principal)
     params.update(_filter_params(session, filters, today))
     used = frozenset(params) - {"scope_firm", "scope_parks", "today"}
+    sqlite = session.get_bind().dialect.name == "sqlite"
     st = _statements(scope, used, sort if sort in SORTS else "name", descending)
     page_ids, total = _page_ids(
         session,
@@ -631,7 +645,8 @@ def list_firms(
         limit=limit,
         offset=offset,
         shape=(scope, used),
-        lookups=bool(used & {"q", "tier", "tag"}),
+        # SQLite's walks test every filter on the firm's row (`_filtered`): a park at most is free.
+        lookups=bool(used & {"q", "tier", "tag"}) or (sqlite and bool(used - {"park"})),
         # Only index probes, and a park at most (its own name index: ix_firms_park_code_name_id); with another
         # placement filter the walk would read each firm's row as well.
         probes=bool(used & {"q_pair", "q_fts", "held_tier"})
