@@ -256,9 +256,9 @@ def _filtered(scope: str, used: frozenset[str], *, walking: bool = False) -> Sel
         stmt = stmt.where(Firm.search_text.contains(bindparam("q", type_=Text()), escape="/"))
     # SQLite plans by rules: told "firms.id IN (…)" it drives from those ids, and with a list of industries
     # as well it looked up every pair of the two (44k held × 11 codes: 216 ms). So on SQLite an index filter
-    # beside another filter of the firm's own columns is a test of the firms that filter finds, and a walk
+    # beside a scope or filter of the firm's own columns is a test of the firms those find, and a walk
     # tests every filter on the firms it meets in the sort index (`_Unindexed`; PostgreSQL plans by cost).
-    beside = bool(used & {"park", "area", "industries", "status", "officer"})
+    beside = scope == "parks" or bool(used & {"park", "area", "industries", "status", "officer"})
     for matches in _index_matches(used):
         stmt = stmt.where((_Unindexed(Firm.id) if walking or beside else Firm.id).in_(matches))
 
