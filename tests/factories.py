@@ -16,7 +16,10 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
+from app.audit.actor import Actor, ActorKind
+from app.audit.models import Channel
 from app.auth.models import Role, User, UserPark
+from app.auth.principal import Principal
 from app.auth.security import hash_password
 from app.casework.models import Task, TaskOrigin, TaskStatus
 from app.db import utcnow
@@ -304,3 +307,16 @@ ALL_FACTORIES: list[type[BaseFactory]] = [
     RecognitionFactory,
     TaskFactory,
 ]
+
+
+def principal(role: Role = Role.admin, parks: frozenset[str] | None = None) -> Principal:
+    """A caller with no account row (repository tests): an admin of every park, or an officer of `parks`."""
+    return Principal(
+        user_id=0,
+        username=role.value,
+        display_name="测试" + role.value,
+        role=role,
+        park_codes=parks,
+        firm_id=None,
+        actor=Actor(kind=ActorKind.system, label="测试", channel=Channel.system),
+    )

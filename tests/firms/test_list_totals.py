@@ -17,8 +17,6 @@ from alembic.config import Config
 from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from app.audit.actor import Actor, ActorKind
-from app.audit.models import Channel
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.db import make_engine
@@ -27,27 +25,12 @@ from app.firms.models import Firm, FirmTag
 from app.firms.repository import FirmFilters
 from app.recognitions.models import Recognition
 from seeds.reference import load_reference
+from tests.factories import principal as caller
 
 FIRMS = 2 * repository.SPARSE + 200  # each park (half) holds more than the probe reads
 TODAY = date(2026, 12, 3)
-ADMIN = Principal(
-    user_id=0,
-    username="admin",
-    display_name="管理员",
-    role=Role.admin,
-    park_codes=None,
-    firm_id=None,
-    actor=Actor(kind=ActorKind.system, label="测试", channel=Channel.system),
-)
-OFFICER = Principal(
-    user_id=0,
-    username="officer",
-    display_name="专员",
-    role=Role.officer,
-    park_codes=frozenset({"jingan"}),
-    firm_id=None,
-    actor=Actor(kind=ActorKind.system, label="测试", channel=Channel.system),
-)
+ADMIN = caller()
+OFFICER = caller(Role.officer, frozenset({"jingan"}))
 
 
 @pytest.fixture(scope="module")

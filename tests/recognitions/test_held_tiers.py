@@ -14,27 +14,15 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.audit.actor import Actor, ActorKind
-from app.audit.models import Channel
-from app.auth.models import Role
-from app.auth.principal import Principal
 from app.firms.models import Firm
 from app.firms.repository import FirmFilters, list_firms
 from app.recognitions import held, jobs
 from app.recognitions.models import HeldTier, Recognition
 from app.tiers.codes import Tier
 from app.web.formatting import today
-from tests.factories import FirmFactory, RecognitionFactory
+from tests.factories import FirmFactory, RecognitionFactory, principal
 
-ADMIN = Principal(
-    user_id=0,
-    username="admin",
-    display_name="管理员",
-    role=Role.admin,
-    park_codes=None,
-    firm_id=None,
-    actor=Actor(kind=ActorKind.system, label="测试", channel=Channel.system),
-)
+ADMIN = principal()
 
 
 def truth(db: Session, firm_ids: list[int], day: date) -> set[tuple[str, int]]:
