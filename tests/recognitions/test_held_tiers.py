@@ -172,3 +172,17 @@ def test_while_no_day_is_set_nothing_is_kept_and_the_list_still_answers(db: Sess
     firm = RecognitionFactory(tier=Tier.hidden_champion).firm_id
     assert not kept(db, [firm])
     assert firm in holders(db, Tier.hidden_champion)
+
+
+def test_the_worker_runs_the_job_every_ten_minutes() -> None:
+    """The huey consumer (started by `make run`, a container in production) runs it on its schedule."""
+    from datetime import datetime
+
+    from app.jobs import huey
+
+    def due(minute: int) -> list[str]:
+        return [task.name for task in huey.read_periodic(datetime(2026, 12, 3, 0, minute))]
+
+    assert "recognitions.refresh_held_tiers" in due(0)
+    assert "recognitions.refresh_held_tiers" in due(10)
+    assert "recognitions.refresh_held_tiers" not in due(11)
