@@ -365,7 +365,7 @@ def ensure(targets: Sequence[Target], *, regenerate: bool = False, log: Any = pr
 
 
 def hold_today(target: Target, *, log: Any = print) -> None:
-    """The tiers held today, as the hourly job keeps them in production (`app.recognitions.held`); a fresh
+    """The tiers held today, as the ten-minute job keeps them in production (`app.recognitions.held`); a fresh
     VACUUM ANALYZE when that changed many rows (the first time), as autovacuum would do soon after."""
     from app.recognitions import held
     from app.web.formatting import today

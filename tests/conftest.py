@@ -136,7 +136,7 @@ def reference_data(migrated_database: str, engine: Engine) -> None:
     with Session(engine) as session:
         act_as(session, TEST_ACTOR)
         load_reference(session)
-        # Tiers held today kept by the triggers from here on, as in production after the hourly job: the
+        # Tiers held today kept by the triggers from here on, as in production after the ten-minute job: the
         # list's tier filter reads them (tests that move "today" elsewhere get the recognitions query).
         held.refresh(session, today())
         session.commit()

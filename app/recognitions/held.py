@@ -1,7 +1,7 @@
 """Tiers held on a day (`HeldTier`, migration c5e2a8f1d374): moving the day, and whether readers may use it.
 
 Triggers keep the rows right for the stored day on every write to recognitions; `refresh` moves the day and
-brings the rows to it (the hourly job `refresh_held_tiers`, seeding, the bench). Readers ask `is_current`:
+brings the rows to it (the ten-minute job `refresh_held_tiers`, seeding, the bench). Readers ask `is_current`:
 only rows of today answer "which firms hold tier T today"; otherwise they ask recognitions directly.
 """
 

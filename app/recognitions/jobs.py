@@ -21,19 +21,26 @@ open_session: Callable[[], AbstractContextManager[Session]] = SessionLocal
 
 
 def refresh_held_tiers() -> bool:
-    """Move the held tiers to today (Asia/Shanghai) if they are not there yet; whether it did."""
+    """Bring the held tiers to today (Asia/Shanghai), writing only what differs; whether anything did.
+
+    At the first run of a day this moves them to the new day. At every other run it repairs what the triggers
+    could not see: two transactions writing different recognitions of one firm at the same moment each
+    recompute that firm from their own snapshot, and the later may miss the other's row (PostgreSQL)."""
     day = today()
     with open_session() as session:
-        if held.as_of(session) == day:
-            return False
+        before = held.as_of(session)
         removed, added = held.refresh(session, day)
         session.commit()
-    log.info("held tiers moved to %s: %d rows removed, %d added", day, removed, added)
-    return True
+    if before != day or removed or added:
+        log.info("held tiers of %s: %d rows removed, %d added (day was %s)", day, removed, added, before)
+        return True
+    return False
 
 
-# Every ten minutes (cheap when nothing is due): the first run after midnight in Shanghai moves the day, and a
-# consumer that was down at midnight catches up at its next run. Until then lists ask recognitions directly.
+# Every ten minutes: the first run after midnight in Shanghai moves the day (a consumer that was down at
+# midnight catches up at its next run; until then lists ask recognitions directly), the others repair any
+# drift (one pass comparing the rows with the recognitions: 0.2-0.4 s at 100k firms, writing nothing when
+# they agree).
 held_tiers_task = huey.periodic_task(crontab(minute="*/10"), name="recognitions.refresh_held_tiers")(
     refresh_held_tiers
 )

@@ -99,7 +99,7 @@ class EvidenceFile(Base):
 class HeldTiersAsOf(Base):
     """One row: the day `HeldTier` holds the tiers of (None until the first refresh). Database triggers keep
     `HeldTier` right for that day on every write to recognitions; `app.recognitions.held.refresh` moves it
-    to a new day (the hourly job, at the first run after midnight in Shanghai)."""
+    to a new day (the ten-minute job, at its first run after midnight in Shanghai)."""
 
     __tablename__ = "held_tiers_as_of"
 

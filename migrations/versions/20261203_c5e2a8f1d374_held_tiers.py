@@ -9,7 +9,7 @@ Who keeps it right:
 - every write to recognitions, whoever makes it (the app, an import, the rules batch, plain SQL): database
   triggers recompute the held tiers of the firms the statement touched, for the stored day (PostgreSQL once
   per statement from its transition tables; SQLite per row). Nothing happens while the day is unset.
-- `app.recognitions.held.refresh` moves the day (the hourly job does at its first run of a new day in
+- `app.recognitions.held.refresh` moves the day (the ten-minute job does at its first run of a new day in
   Shanghai, and seeding does) and brings the rows to it in one transaction, changing only what changed.
   PostgreSQL: it holds an advisory lock that the triggers share, so that a recognition written while the day
   moves is counted for the new day.

@@ -1,7 +1,7 @@
 """Tiers held today (`held_tiers`, migration c5e2a8f1d374): database triggers keep them right on every write
-to recognitions, whoever writes; the hourly job moves them to a new day; the firm list's tier filter reads
-them only while they are today's, and asks recognitions otherwise. The test database holds today's (conftest),
-as production does once the job has run."""
+to recognitions, whoever writes; the ten-minute job moves them to a new day and repairs drift; the firm
+list's tier filter reads them only while they are today's, and asks recognitions otherwise. The test
+database holds today's (conftest), as production does once the job has run."""
 
 from __future__ import annotations
 
@@ -186,3 +186,18 @@ def test_the_worker_runs_the_job_every_ten_minutes() -> None:
     assert "recognitions.refresh_held_tiers" in due(0)
     assert "recognitions.refresh_held_tiers" in due(10)
     assert "recognitions.refresh_held_tiers" not in due(11)
+
+
+def test_the_job_repairs_rows_that_drifted(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What two writers of one firm's recognitions at the same moment could leave behind (each trigger saw
+    its own snapshot) is set right at the job's next run, the same day."""
+    monkeypatch.setattr(jobs, "open_session", lambda: nullcontext(db))
+    firm = RecognitionFactory(tier=Tier.srdi_sme).firm_id
+    other = FirmFactory().id
+    db.execute(delete(HeldTier).where(HeldTier.firm_id == firm))
+    db.execute(insert(HeldTier).values(tier="unicorn", firm_id=other))
+    assert kept(db, [firm, other]) == {("unicorn", other)}
+
+    assert jobs.refresh_held_tiers() is True
+    assert kept(db, [firm, other]) == truth(db, [firm, other], today()) == {("srdi_sme", firm)}
+    assert jobs.refresh_held_tiers() is False
