@@ -26,12 +26,33 @@ def as_of(session: Session) -> date | None:
 
 def refresh(session: Session, day: date) -> tuple[int, int]:
     """Make the rows those of `day`, in the caller's transaction: (rows removed, rows added). Only what
-    changed is written (at midnight: the recognitions that lapsed or began)."""
+    changed is written (at midnight: the recognitions that lapsed or began). PostgreSQL: writers of
+    recognitions wait while the rows are compared, and the comparison waits for writers still open (the
+    triggers share the lock)."""
+    _lock(session, wait=True)
+    return _compare(session, day)
+
+
+def try_refresh(session: Session, day: date) -> tuple[int, int] | None:
+    """`refresh`, or nothing (None) while a writer of recognitions is still open (an import's long
+    transaction), rather than queue every officer's next write behind the comparison."""
+    if not _lock(session, wait=False):
+        return None
+    return _compare(session, day)
+
+
+def _lock(session: Session, *, wait: bool) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # one writer at a time
+    if wait:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HELD_LOCK})
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": HELD_LOCK}).scalar())
+
+
+def _compare(session: Session, day: date) -> tuple[int, int]:
     from app.firms.repository import held_on  # the one definition of "valid on a day"
 
-    if session.get_bind().dialect.name == "postgresql":
-        # Writers of recognitions wait while the day moves, and the day waits for them (triggers: shared).
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HELD_LOCK})
     session.execute(update(HeldTiersAsOf).where(HeldTiersAsOf.id == 1).values(as_of=day))
     backed = exists().where(
         Recognition.firm_id == HeldTier.firm_id, Recognition.tier == HeldTier.tier, held_on(day)

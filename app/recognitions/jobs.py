@@ -29,8 +29,12 @@ def refresh_held_tiers() -> bool:
     day = today()
     with open_session() as session:
         before = held.as_of(session)
-        removed, added = held.refresh(session, day)
+        changed = held.try_refresh(session, day)
         session.commit()
+    if changed is None:
+        log.info("held tiers not compared: a writer of recognitions is still open; next run retries")
+        return False
+    removed, added = changed
     if before != day or removed or added:
         log.info("held tiers of %s: %d rows removed, %d added (day was %s)", day, removed, added, before)
         return True
