@@ -14,7 +14,7 @@ from app.db import Base, make_engine
 # app.firms.repository, and kept by triggers): trigram and character-pair search on PostgreSQL; FTS5 trigrams
 # (a virtual table and its shadow tables) and character pairs on SQLite.
 POSTGRES_ONLY_INDEXES = {"ix_firms_search_trgm"}
-HAND_MADE_TABLES = {"firm_search_pairs", "search_pairs", "search_positions"}
+HAND_MADE_TABLES = {"search_pairs", "search_positions"}
 FTS_TABLE = "firm_search_fts"
 
 

@@ -153,7 +153,7 @@ _SCOPE_CLAUSES: dict[str, Any] = {
 _FILTERS = ("q", "park", "area", "industry", "tier", "tag", "status", "officer")
 
 
-def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[str, Any]:
+def _filter_params(session: Session, filters: FirmFilters, today: date, *, sqlite: bool) -> dict[str, Any]:
     """The parameters of the filters set (the statement's shape is which of them are)."""
     params: dict[str, Any] = {}
     for name in _FILTERS:
@@ -162,7 +162,6 @@ def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[
             params[name] = value
     if "q" in params:
         needle = params.pop("q").strip().lower()
-        sqlite = session.get_bind().dialect.name == "sqlite"
         if len(needle) == 2 and not needle.isascii():
             params["q_pair"] = needle
         elif len(needle) >= 3 and sqlite:
@@ -189,6 +188,12 @@ def _filter_params(session: Session, filters: FirmFilters, today: date) -> dict[
             params["today"] = today
     return params
 
+
+# Filters by kind (names as `_filter_params` sets them): answered by an index of their own (`_index_matches`),
+# tested on each firm's row through a subquery or a pattern, and read from the firm's own columns.
+INDEX_FILTERS = frozenset({"q_fts", "q_pair", "held_tier"})
+ROW_LOOKUPS = frozenset({"q", "tier", "tag"})
+FIRM_COLUMNS = frozenset({"park", "area", "industries", "status", "officer"})
 
 # The search indexes, kept by triggers and known to no model: rows of character pairs (both engines) and,
 # on SQLite, the FTS5 trigram index of search_text (PostgreSQL's trigram index serves the LIKE itself).
@@ -258,7 +263,7 @@ def _filtered(scope: str, used: frozenset[str], *, walking: bool = False) -> Sel
     # as well it looked up every pair of the two (44k held × 11 codes: 216 ms). So on SQLite an index filter
     # beside a scope or filter of the firm's own columns is a test of the firms those find, and a walk
     # tests every filter on the firms it meets in the sort index (`_Unindexed`; PostgreSQL plans by cost).
-    beside = scope == "parks" or bool(used & {"park", "area", "industries", "status", "officer"})
+    beside = scope == "parks" or bool(used & FIRM_COLUMNS)
     for matches in _index_matches(used):
         stmt = stmt.where((_Unindexed(Firm.id) if walking or beside else Firm.id).in_(matches))
 
@@ -502,7 +507,7 @@ def _page_ids(
     offset: int,
     shape: Hashable,
     lookups: bool,
-    probes: bool = False,
+    probes: bool,
 ) -> tuple[list[int], int]:
     """The ids of one page of matches, in order, and the total.
 
@@ -634,9 +639,9 @@ def list_firms(
     if session.autoflush:
         session.flush()
     scope, params = _scope_shape(principal)
-    params.update(_filter_params(session, filters, today))
-    used = frozenset(params) - {"scope_firm", "scope_parks", "today"}
     sqlite = session.get_bind().dialect.name == "sqlite"
+    params.update(_filter_params(session, filters, today, sqlite=sqlite))
+    used = frozenset(params) - {"scope_firm", "scope_parks", "today"}
     st = _statements(scope, used, sort if sort in SORTS else "name", descending)
     page_ids, total = _page_ids(
         session,
@@ -646,11 +651,10 @@ def list_firms(
         offset=offset,
         shape=(scope, used),
         # SQLite's walks test every filter on the firm's row (`_filtered`): a park at most is free.
-        lookups=bool(used & {"q", "tier", "tag"}) or (sqlite and bool(used - {"park"})),
+        lookups=bool(used & ROW_LOOKUPS) or (sqlite and bool(used - {"park"})),
         # Only index probes, and a park at most (its own name index: ix_firms_park_code_name_id); with another
         # placement filter the walk would read each firm's row as well.
-        probes=bool(used & {"q_pair", "q_fts", "held_tier"})
-        and used <= {"q_pair", "q_fts", "held_tier", "park"},
+        probes=bool(used & INDEX_FILTERS) and used <= INDEX_FILTERS | {"park"},
     )
     if not page_ids:
         return [], total

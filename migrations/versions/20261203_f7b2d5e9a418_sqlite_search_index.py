@@ -28,10 +28,13 @@ depends_on: str | Sequence[str] | None = None
 POSITIONS = 2000
 
 
-def _pairs_of(row: str) -> str:
+def _pairs_of(row: str, tables: str = "search_positions") -> str:
+    """Add the pairs of `row`'s search text that hold a character beyond ASCII (PostgreSQL: the regex of
+    d9f3b7a2c615's `ladder_search_pairs`): `row` is a trigger's NEW, or `firms` itself (`tables` then names
+    it too) to fill the table once."""
     return (
         "INSERT OR IGNORE INTO search_pairs (pair, firm_id) "
-        f"SELECT substr({row}.search_text, n, 2), {row}.id FROM search_positions "
+        f"SELECT substr({row}.search_text, n, 2), {row}.id FROM {tables} "
         f"WHERE n < length({row}.search_text) AND (unicode(substr({row}.search_text, n, 1)) > 127 "
         f"OR unicode(substr({row}.search_text, n + 1, 1)) > 127); "
     )
@@ -56,7 +59,7 @@ def upgrade() -> None:
         "PRIMARY KEY (pair, firm_id)) WITHOUT ROWID"
     )
     op.execute("CREATE INDEX ix_search_pairs_firm_id ON search_pairs (firm_id)")
-    op.execute(_backfill())
+    op.execute(_pairs_of("firms", tables="firms, search_positions"))
     op.execute(
         "CREATE TRIGGER tr_firms_search_insert AFTER INSERT ON firms BEGIN "
         "INSERT INTO firm_search_fts (rowid, search_text) VALUES (NEW.id, NEW.search_text); "
@@ -76,15 +79,6 @@ def upgrade() -> None:
         "INSERT INTO firm_search_fts (firm_search_fts, rowid, search_text) "
         "VALUES ('delete', OLD.id, OLD.search_text); "
         "DELETE FROM search_pairs WHERE firm_id = OLD.id; END"
-    )
-
-
-def _backfill() -> str:
-    return (
-        "INSERT OR IGNORE INTO search_pairs (pair, firm_id) "
-        "SELECT substr(f.search_text, p.n, 2), f.id FROM firms f JOIN search_positions p "
-        "ON p.n < length(f.search_text) WHERE unicode(substr(f.search_text, p.n, 1)) > 127 "
-        "OR unicode(substr(f.search_text, p.n + 1, 1)) > 127"
     )
 
 
